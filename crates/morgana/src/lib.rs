@@ -1,0 +1,152 @@
+//! Morgana: write a unikernel once, run it as a Linux process or as a hypervisor image.
+//!
+//! An application is a `no_std`, `no_main` binary crate (`#![cfg_attr(not(test), no_std,
+//! no_main)]`, so that `cargo test` can still build its unit tests) with one `async fn` as its
+//! entry, declared with [`main!`] together with the devices it uses:
+//!
+//! ```ignore
+//! #![cfg_attr(not(test), no_std, no_main)]
+//!
+//! morgana::main!(app, devices: { STORAGE: block = "storage" });
+//!
+//! async fn app(_spawner: morgana::Spawner) -> Result<(), morgana::Error> {
+//!     let disk = morgana::block::acquire(STORAGE)?;
+//!     morgana::println!("{} sectors", morgana::block::BlockDevice::info(&disk).sectors());
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The same source builds for the host (`cargo build`, `cargo test`: the unix backend) and for
+//! the bare-metal targets (`cargo xtask build --target hvt`): the backend is chosen by the target
+//! alone. Devices are values acquired by their declaration; time ([`time`], which is
+//! `embassy-time`), randomness ([`entropy::rng`]), logging (`log`), the command line ([`args`])
+//! and the console ([`println!`]) are ambient.
+#![no_std]
+
+extern crate alloc;
+
+#[cfg(not(any(target_os = "hvt", target_os = "xen")))]
+use morgana_unix as backend;
+
+pub use embassy_executor::Spawner;
+pub use embassy_time as time;
+pub use morgana_rt as rt;
+pub use morgana_rt::args::{ArgError, BootArgs, args};
+pub use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
+
+/// The error type most applications return from `main`: any error, boxed.
+pub type Error = alloc::boxed::Box<dyn core::error::Error>;
+
+/// The console: [`println!`] and [`print!`] write here.
+pub mod console {
+    pub use morgana_console::*;
+
+    /// The running platform's console.
+    #[derive(Debug, Clone, Copy)]
+    pub struct PlatformConsole;
+
+    impl Console for PlatformConsole {
+        fn write(&self, bytes: &[u8]) {
+            morgana_rt::console_write(bytes)
+        }
+    }
+
+    #[doc(hidden)]
+    pub fn _print(args: core::fmt::Arguments<'_>) {
+        // One write per call: on hvt every write is a hypercall.
+        morgana_rt::console_write(alloc::fmt::format(args).as_bytes());
+    }
+}
+
+/// Ethernet devices: the interface and this backend's device.
+pub mod net {
+    pub use crate::backend::net::{Net, acquire};
+    pub use morgana_net::*;
+}
+
+/// Block devices: the interface and this backend's device.
+pub mod block {
+    pub use crate::backend::block::{Block, acquire};
+    pub use morgana_block::*;
+}
+
+/// Monotonic and wall-clock time of the running platform.
+pub mod clock {
+    pub use morgana_clock::*;
+
+    /// Nanoseconds since boot.
+    pub fn monotonic_ns() -> u64 {
+        morgana_rt::platform().monotonic_ns()
+    }
+
+    /// Nanoseconds since the Unix epoch.
+    pub fn wall_ns() -> u64 {
+        morgana_rt::platform().wall_ns()
+    }
+}
+
+/// Randomness: a CSPRNG seeded from the platform.
+pub mod entropy {
+    pub use morgana_entropy::*;
+
+    /// A new ChaCha20 generator seeded from the platform's entropy source.
+    pub fn rng() -> Result<Csprng, EntropyError> {
+        Csprng::from_source(morgana_rt::platform())
+    }
+}
+
+/// Prints to the console.
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::console::_print(format_args!($($arg)*)) };
+}
+
+/// Prints a line to the console.
+#[macro_export]
+macro_rules! println {
+    () => { $crate::console::_print(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::console::_print(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// Declares the application's entry and devices.
+///
+/// `main!(app)` or `main!(app, devices: { NAME: kind = "name", ... })` with `kind` one of `net`
+/// and `block`. Each device becomes a `const NAME: Device` to acquire it by; the list becomes
+/// the image's manifest and is checked at compile time (1-67 alphanumeric characters per name,
+/// no name twice, at most 63 devices). `app` is an `async fn(Spawner) -> Result<(), E>` with
+/// `E: Display`.
+#[macro_export]
+macro_rules! main {
+    ($app:path) => {
+        $crate::main!($app, devices: {});
+    };
+    ($app:path, devices: { $($name:ident : $kind:ident = $label:literal),* $(,)? }) => {
+        $(
+            #[doc = concat!("The `", $label, "` device.")]
+            #[allow(dead_code)]
+            pub const $name: $crate::Device = $crate::Device::$kind($label);
+        )*
+        #[doc(hidden)]
+        pub const __MORGANA_DEVICES: &[$crate::Device] = &[$($name),*];
+        const _: () = $crate::rt::manifest::check_devices(__MORGANA_DEVICES);
+        $crate::__entry!($app, __MORGANA_DEVICES);
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::backend::start;
+}
+
+#[cfg(not(any(target_os = "hvt", target_os = "xen")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __entry {
+    ($app:path, $devices:ident) => {
+        #[cfg(not(test))]
+        #[unsafe(no_mangle)]
+        extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
+            $crate::__private::start($devices, $app)
+        }
+    };
+}

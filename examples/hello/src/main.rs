@@ -1,0 +1,15 @@
+//! The tutorial unikernel: prints `hello` four times, one second apart, then exits 0.
+#![cfg_attr(not(test), no_std, no_main)]
+
+use core::convert::Infallible;
+use morgana::time::Timer;
+
+morgana::main!(app);
+
+async fn app(_spawner: morgana::Spawner) -> Result<(), Infallible> {
+    for _ in 0..4 {
+        morgana::println!("hello");
+        Timer::after_secs(1).await;
+    }
+    Ok(())
+}
