@@ -148,5 +148,10 @@ macro_rules! __entry {
         extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
             $crate::__private::start($devices, $app)
         }
+        // Under `cargo test` the entry is not built; this keeps `app` in use.
+        #[cfg(test)]
+        const _: () = {
+            let _ = $app;
+        };
     };
 }
