@@ -133,6 +133,11 @@ macro_rules! main {
     };
 }
 
+/// Runs `app` and the tasks it spawns on the host until it completes, for tests: several
+/// in-memory devices and stacks can be driven in one `cargo test` (see `morgana-vnet`).
+#[cfg(not(any(target_os = "hvt", target_os = "xen")))]
+pub use backend::block_on;
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::backend::start;

@@ -16,20 +16,20 @@ use embassy_executor::{Spawner, raw};
 use crate::platform::{Platform, install};
 use crate::{EXIT_SUCCESS, args, logger, time};
 
-/// Set by the executor's pender when a spawned task was woken.
-static TASKS_PENDING: AtomicBool = AtomicBool::new(false);
-
-// The executor calls this when a task becomes ready. Polling must not happen here (the
-// executor may be inside `poll`), so it only raises a flag for the run loop.
+// The executor calls this when one of its tasks becomes ready. Polling must not happen here
+// (the executor may be inside `poll`), so it only raises that executor's flag for its loop.
 #[unsafe(export_name = "__pender")]
-fn pender(_context: *mut ()) {
-    TASKS_PENDING.store(true, Ordering::Release);
+fn pender(context: *mut ()) {
+    // SAFETY: every executor is created by `block_on` with a context pointing at a leaked, hence
+    // never freed, `AtomicBool`.
+    let flag = unsafe { &*(context as *const AtomicBool) };
+    flag.store(true, Ordering::Release);
 }
 
-/// Wakes the application's main future.
-struct MainWaker(AtomicBool);
+/// A flag raised by a waker.
+struct Flag(AtomicBool);
 
-impl Wake for MainWaker {
+impl Wake for Flag {
     fn wake(self: Arc<Self>) {
         self.0.store(true, Ordering::Release);
     }
@@ -40,10 +40,10 @@ impl Wake for MainWaker {
 
 /// Runs a unikernel to completion; called by the backend once its devices are bound.
 ///
-/// `args` are the application's arguments (the command line after any backend options).
-/// `app` receives a [`Spawner`] for background tasks and returns the main future. Returns never:
-/// the platform exits with 0 when main returns `Ok`, with 1 after printing `error: E` when it
-/// returns `Err(E)`.
+/// `args` are the application's arguments (the command line after any backend options); the
+/// runtime takes `--logs=LEVEL` out of them first. `app` receives a [`Spawner`] for background
+/// tasks and returns the main future. Never returns: the platform exits with 0 when main
+/// returns `Ok`, with 1 after printing `error: E` when it returns `Err(E)`.
 pub fn run<F, Fut, E>(platform: &'static dyn Platform, args: Vec<String>, app: F) -> !
 where
     F: FnOnce(Spawner) -> Fut,
@@ -56,30 +56,44 @@ where
         Err(e) => crate::fail(format_args!("{e}")),
     };
     args::install(args);
+    match block_on(platform, app) {
+        Ok(()) => platform.exit(EXIT_SUCCESS),
+        Err(e) => crate::fail(format_args!("{e}")),
+    }
+}
 
-    let executor: &'static raw::Executor =
-        Box::leak(Box::new(raw::Executor::new(core::ptr::null_mut())));
+/// Runs `app` and the tasks it spawns until `app`'s future completes, and returns its output.
+///
+/// This is [`run`] without the exit: tests use it (through their backend) to drive several
+/// devices and stacks in one program. Spawned tasks that are still running when it returns are
+/// left suspended.
+pub fn block_on<F, Fut>(platform: &'static dyn Platform, app: F) -> Fut::Output
+where
+    F: FnOnce(Spawner) -> Fut,
+    Fut: Future,
+{
+    install(platform);
+    let tasks_pending: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
+    let context = tasks_pending as *const AtomicBool as *mut ();
+    let executor: &'static raw::Executor = Box::leak(Box::new(raw::Executor::new(context)));
     let mut main = Box::pin(app(executor.spawner()));
-    let main_waker = Arc::new(MainWaker(AtomicBool::new(true)));
-    let waker = Waker::from(main_waker.clone());
+    let main_woken = Arc::new(Flag(AtomicBool::new(true)));
+    let waker = Waker::from(main_woken.clone());
     let mut cx = Context::from_waker(&waker);
 
     loop {
-        if TASKS_PENDING.swap(false, Ordering::AcqRel) {
-            // SAFETY: this loop is the only caller of `poll`, and the pender above never polls,
-            // so `poll` is not re-entered.
+        if tasks_pending.swap(false, Ordering::AcqRel) {
+            // SAFETY: this loop is the only caller of `poll` on this executor, and the pender
+            // never polls, so `poll` is not re-entered.
             unsafe { executor.poll() };
         }
-        if main_waker.0.swap(false, Ordering::AcqRel)
-            && let Poll::Ready(result) = main.as_mut().poll(&mut cx)
+        if main_woken.0.swap(false, Ordering::AcqRel)
+            && let Poll::Ready(output) = main.as_mut().poll(&mut cx)
         {
-            match result {
-                Ok(()) => platform.exit(EXIT_SUCCESS),
-                Err(e) => crate::fail(format_args!("{e}")),
-            }
+            return output;
         }
         let deadline = time::expire_timers();
-        if TASKS_PENDING.load(Ordering::Acquire) || main_waker.0.load(Ordering::Acquire) {
+        if tasks_pending.load(Ordering::Acquire) || main_woken.0.load(Ordering::Acquire) {
             continue;
         }
         platform.wait(deadline);

@@ -26,7 +26,7 @@ mod platform;
 mod time;
 
 pub use embassy_executor::Spawner;
-pub use executor::run;
+pub use executor::{block_on, run};
 pub use platform::{Platform, platform};
 
 /// Exit status for success.

@@ -297,6 +297,20 @@ fn fail(e: impl std::fmt::Display) -> ! {
     std::process::exit(1)
 }
 
+/// Runs `app` (and the tasks it spawns) on this thread until it completes, with the unix
+/// platform installed and no devices bound: for tests that drive in-memory devices and stacks.
+pub fn block_on<F, Fut>(app: F) -> Fut::Output
+where
+    F: FnOnce(Spawner) -> Fut,
+    Fut: Future,
+{
+    static PLATFORM: std::sync::OnceLock<UnixPlatform> = std::sync::OnceLock::new();
+    let platform = PLATFORM.get_or_init(|| UnixPlatform {
+        boot_ns: crate::clock::monotonic_ns(),
+    });
+    morgana_rt::block_on(platform, app)
+}
+
 /// Starts the unikernel: binds `devices` from the process's command line and runs `app`.
 ///
 /// Called by the entry point that `morgana::main!` generates; never returns.

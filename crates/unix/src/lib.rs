@@ -22,4 +22,4 @@ pub mod entropy;
 pub mod net;
 pub mod wait;
 
-pub use boot::start;
+pub use boot::{block_on, start};
