@@ -1,0 +1,8 @@
+//! Returns an error from main: the runtime must print it and exit 1.
+#![cfg_attr(not(test), no_std, no_main)]
+
+morgana::main!(app);
+
+async fn app(_spawner: morgana::Spawner) -> Result<(), &'static str> {
+    Err("the application gave up")
+}
