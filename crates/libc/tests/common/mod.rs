@@ -27,7 +27,9 @@ impl Rng {
     /// A byte string of length `0..max_len` drawn from `alphabet`.
     pub fn string(&mut self, alphabet: &[u8], max_len: usize) -> Vec<u8> {
         let len = self.below(max_len);
-        (0..len).map(|_| alphabet[self.below(alphabet.len())]).collect()
+        (0..len)
+            .map(|_| alphabet[self.below(alphabet.len())])
+            .collect()
     }
 }
 
@@ -56,4 +58,12 @@ pub fn our_errno() -> c_int {
 pub fn set_our_errno(value: c_int) {
     // SAFETY: as in `our_errno`.
     unsafe { (&raw mut morgana_errno).write(value) }
+}
+
+/// This library's errno is one process-wide int while tests run on several threads: every test
+/// that reads it holds this lock.
+pub fn errno_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
