@@ -1,0 +1,4 @@
+/* The one errno: single core, no threads. */
+#include <errno.h>
+
+int errno;
