@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::{Error, Profile, Result, Target, Workspace, toolchain, unix};
+use crate::{Error, Profile, Result, Target, Workspace, run_checked, toolchain, unix};
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -14,6 +14,7 @@ commands:
                                                  (--net:NAME=TAP, --block:NAME=FILE, ...),
                                                  then -- and the unikernel's own arguments
   test  [--target T] [-p NAME]                   run the tests (every target when none given)
+  bindings [-- --check]                          regenerate (or check) committed C bindings
 
 targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
 
@@ -121,6 +122,17 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        "bindings" => {
+            // Regenerates the committed bindgen output; `-- --check` only verifies it.
+            let ws = Workspace::current()?;
+            run_checked(
+                crate::cargo()
+                    .current_dir(&ws.root)
+                    .args(["run", "--quiet", "--package", "gen-bindings", "--"])
+                    .args(&inv.rest),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         "check-toolchain" => {
