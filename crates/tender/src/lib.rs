@@ -219,15 +219,17 @@ pub fn main_with_args(args: Vec<String>, start: Instant) -> i32 {
         }
         Ok(Command::Run(o)) => o,
         Err(e) => {
-            eprintln!("{PROGRAM}: {e}");
-            if e.wants_usage() {
-                eprintln!("{}", cli::USAGE);
-            }
+            let usage = if e.wants_usage() {
+                format!("{}\n", cli::USAGE)
+            } else {
+                String::new()
+            };
+            say(&format!("{PROGRAM}: {e}\n{usage}"));
             return 1;
         }
     };
     if let Some(w) = &options.mem_warning {
-        eprintln!("{PROGRAM}: warning: {w}");
+        say(&format!("{PROGRAM}: warning: {w}\n"));
     }
     let mut stats = Stats::new(start);
     // Reserve the report buffer now, so that printing it later needs no new heap memory.

@@ -190,4 +190,27 @@ mod tests {
             "status {status:#x}"
         );
     }
+
+    #[test]
+    fn read_implies_exec_is_detected() {
+        // Exec of a 64-bit ELF clears the flag on x86_64, so set it in a forked child.
+        // SAFETY: the child only makes raw system calls and leaves with _exit.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let before = read_implies_exec();
+            // SAFETY: changes only this child's persona.
+            unsafe { libc::personality(READ_IMPLIES_EXEC as libc::c_ulong) };
+            let code = if !before && read_implies_exec() { 0 } else { 1 };
+            // SAFETY: terminates the child without running the parent's atexit handlers.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "status {status:#x}"
+        );
+    }
 }

@@ -242,3 +242,34 @@ fn a_down_interface_is_refused() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn net_calls_with_bad_pointers_end_the_tender() {
+    let Some(ns) = Netns::create("badptr", 1500) else {
+        return;
+    };
+    // NET_WRITE with an overflowing frame pointer; NET_READ with a buffer past the top.
+    for (n, data, len) in [(6u16, u64::MAX - 8, 60u64), (7, 0x3f_f000, 0x1000)] {
+        let mut d = Data::new();
+        d.u64s(0, &[1, data, len, 0x55]);
+        let image = Image::new(Asm::new().hypercall(n, DATA).hang().finish(), d.bytes)
+            .with_devices(&[("service", NET)]);
+        let out = ns.tender(&["--net:service=tap0"], &image);
+        assert_eq!(
+            stderr(&out),
+            format!("morgana-hvt: Invalid guest access: gpa={data:#x}, sz={len}\n")
+        );
+        assert_eq!(out.status.code(), Some(1));
+    }
+    // A struct ending exactly at the top of memory.
+    let image = Image::new(
+        Asm::new().hypercall(6, 0x40_0000 - 32).hang().finish(),
+        Data::new().bytes,
+    )
+    .with_devices(&[("service", NET)]);
+    let out = ns.tender(&["--net:service=tap0"], &image);
+    assert_eq!(
+        stderr(&out),
+        "morgana-hvt: Invalid guest access: gpa=0x3fffe0, sz=32\n"
+    );
+}
