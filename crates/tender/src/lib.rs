@@ -1,0 +1,250 @@
+//! `morgana-hvt`: a tender for the Solo5 hvt ABI version 2 on Linux/KVM x86_64.
+//!
+//! It loads an hvt unikernel image, attaches the devices its manifest declares (taps and
+//! block files), builds guest memory and the initial vCPU state, installs a seccomp
+//! allow-list and runs the guest, serving its hypercalls until it halts. The process exits
+//! with the guest's status & 0xFF, or 1 after printing one error line.
+
+pub mod block;
+pub mod cli;
+pub mod elf;
+pub mod error;
+pub mod hypercall;
+pub mod layout;
+pub mod manifest;
+pub mod memory;
+pub mod net;
+pub mod notes;
+pub mod poll;
+pub mod seccomp;
+pub mod stats;
+pub mod vcpu;
+pub mod vm;
+
+use crate::cli::{Command, NetSource, RunOptions};
+use crate::error::TenderError;
+use crate::hypercall::Devices;
+use crate::manifest::{DeviceType, Manifest};
+use crate::memory::GuestMemory;
+use crate::notes::{ABI_NOTE_SIZE, ABI_TARGET_HVT, ABI_VERSION, AbiInfo, MANIFEST_NOTE_MAX};
+use crate::stats::Stats;
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Instant;
+
+/// Program name used as the prefix of messages.
+pub const PROGRAM: &str = "morgana-hvt";
+
+/// Parses the notes of an image: the ABI check, then the manifest (spec 3.3-3.4).
+pub fn read_image_notes(file: &[u8]) -> Result<(elf::ElfImage, Manifest), TenderError> {
+    let image = elf::parse(file)?;
+    let abi = notes::find_solo5_note(file, &image, notes::NOTE_TYPE_ABI, ABI_NOTE_SIZE)?
+        .ok_or(TenderError::NoAbiNote)?;
+    let abi = AbiInfo::decode(abi).ok_or(TenderError::NoAbiNote)?;
+    if abi.target != ABI_TARGET_HVT {
+        return Err(TenderError::WrongTarget);
+    }
+    if abi.version != ABI_VERSION {
+        return Err(TenderError::AbiVersion(abi.version));
+    }
+    let mft = notes::find_solo5_note(file, &image, notes::NOTE_TYPE_MANIFEST, MANIFEST_NOTE_MAX)?
+        .ok_or(TenderError::NoManifest)?;
+    let manifest = Manifest::parse(mft.get(4..).unwrap_or(&[]))?;
+    Ok((image, manifest))
+}
+
+fn lookup(m: &Manifest, name: &str, t: DeviceType) -> Result<usize, TenderError> {
+    let handle = m
+        .find(name, t)
+        .ok_or_else(|| TenderError::NotDeclared(name.to_owned()))?;
+    if m.entries()[handle].attached() {
+        return Err(TenderError::AttachedTwice(name.to_owned()));
+    }
+    Ok(handle)
+}
+
+/// The second pass over the options: attaches every device option to its manifest entry and
+/// checks that every declared device is attached.
+pub fn attach_devices(o: &RunOptions, mut manifest: Manifest) -> Result<Devices, TenderError> {
+    let poller =
+        poll::Poller::new().map_err(|e| TenderError::HostIo("could not create epoll set", e))?;
+    let mut host_fds: Vec<Option<OwnedFd>> = (0..manifest.entries().len()).map(|_| None).collect();
+    for (name, _) in &o.sector_sizes {
+        manifest
+            .find(name, DeviceType::Block)
+            .ok_or_else(|| TenderError::NotDeclared(name.clone()))?;
+    }
+    for (name, _) in &o.net_macs {
+        manifest
+            .find(name, DeviceType::Net)
+            .ok_or_else(|| TenderError::NotDeclared(name.clone()))?;
+    }
+    for (name, path) in &o.blocks {
+        let handle = lookup(&manifest, name, DeviceType::Block)?;
+        let sector = o
+            .sector_sizes
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map_or(block::DEFAULT_SECTOR_SIZE, |s| s.1);
+        let b = block::open(path, sector)?;
+        manifest.attach_block(handle, b.capacity, sector, b.file.as_raw_fd());
+        host_fds[handle] = Some(OwnedFd::from(b.file));
+    }
+    for (name, source) in &o.nets {
+        let handle = lookup(&manifest, name, DeviceType::Net)?;
+        let (label, tap) = match source {
+            NetSource::Tap(iface) => (iface.clone(), net::open_tap(iface)),
+            NetSource::Fd(fd) => (format!("@{fd}"), net::adopt_fd(*fd)),
+        };
+        let tap = tap.map_err(|e| TenderError::Tap(label, e))?;
+        let mac = match o.net_macs.iter().rev().find(|(n, _)| n == name) {
+            Some((_, mac)) => *mac,
+            None => {
+                net::random_mac().map_err(|e| TenderError::HostIo("could not generate a MAC", e))?
+            }
+        };
+        manifest.attach_net(handle, mac, tap.mtu, tap.fd.as_raw_fd());
+        poller
+            .add(tap.fd.as_raw_fd(), handle as u64)
+            .map_err(|e| TenderError::HostIo("could not poll tap", e))?;
+        host_fds[handle] = Some(tap.fd);
+    }
+    if let Some(e) = manifest.first_unattached() {
+        return Err(TenderError::NotAttached(
+            e.name.clone(),
+            e.device_type.label(),
+        ));
+    }
+    Ok(Devices {
+        manifest,
+        host_fds,
+        poller,
+    })
+}
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    let msg: &[u8] = match signal {
+        libc::SIGINT => b"morgana-hvt: Exiting on signal 2\n",
+        _ => b"morgana-hvt: Exiting on signal 15\n",
+    };
+    // SAFETY: write and _exit are async-signal-safe; `msg` is a static buffer.
+    unsafe {
+        libc::write(libc::STDERR_FILENO, msg.as_ptr().cast(), msg.len());
+        libc::_exit(1);
+    }
+}
+
+fn install_signal_handlers() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: installs a handler that only calls async-signal-safe functions.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as *const () as libc::sighandler_t;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Sets up and runs the guest. Returns its halt status. Objects the run loop uses are never
+/// dropped: after the seccomp filter is installed, munmap and close are not allowed.
+fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
+    let file = std::fs::read(&o.kernel).map_err(|err| TenderError::Kernel {
+        path: o.kernel.clone(),
+        err,
+    })?;
+    let (image, manifest) = read_image_notes(&file)?;
+    let devices = ManuallyDrop::new(attach_devices(o, manifest)?);
+    install_signal_handlers();
+    let mem = ManuallyDrop::new(GuestMemory::new(o.mem_bytes).map_err(TenderError::Memory)?);
+    let mut machine = ManuallyDrop::new(vcpu::create(&mem)?);
+    let plan = elf::plan_load(&file, &image, mem.size())?;
+    layout::load_segments(&mem, &file, &plan).map_err(TenderError::Setup)?;
+    drop(file);
+    layout::write_page_tables(&mem).map_err(TenderError::Setup)?;
+    vcpu::init_registers(&machine.vcpu, plan.entry, mem.size())?;
+    let info = layout::BootInfo {
+        mem_size: mem.size(),
+        kernel_end: plan.kernel_end,
+        cpu_cycle_freq: machine.tsc_hz,
+    };
+    layout::write_boot_info(&mem, info, &devices.manifest.to_bytes(), &o.cmdline)
+        .map_err(TenderError::Setup)?;
+
+    if seccomp::read_implies_exec() {
+        return Err(TenderError::ReadImpliesExec);
+    }
+    let kind_fds = |t: DeviceType| -> Vec<i32> {
+        let entries = devices.manifest.entries().iter().zip(&devices.host_fds);
+        entries
+            .filter(|(e, _)| e.device_type == t)
+            .filter_map(|(_, fd)| fd.as_ref().map(|f| f.as_raw_fd()))
+            .collect()
+    };
+    let allowed = seccomp::AllowedFds {
+        taps: kind_fds(DeviceType::Net),
+        blocks: kind_fds(DeviceType::Block),
+        vcpu: machine.vcpu.as_raw_fd(),
+        epoll: devices.poller.epoll_fd(),
+        timer: devices.poller.timer_fd(),
+    };
+    let program = seccomp::build(&allowed).map_err(TenderError::Seccomp)?;
+    seccomp::install(&program).map_err(TenderError::Seccomp)?;
+    // The filter program and `allowed` are freed by now; nothing below allocates large blocks.
+    drop(program);
+    vm::run(&mut machine.vcpu, &mem, &devices, stats)
+}
+
+/// Writes `text` to stderr in one write, so that each message stays one line even when
+/// other processes share the terminal.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Runs the tender with `args` (without the program name); returns the process exit status.
+pub fn main_with_args(args: Vec<String>, start: Instant) -> i32 {
+    let options = match cli::parse(args) {
+        Ok(Command::Help) => {
+            println!("{}", cli::USAGE);
+            return 0;
+        }
+        Ok(Command::Version) => {
+            println!(
+                "{PROGRAM} {}\nABI version {ABI_VERSION}",
+                env!("CARGO_PKG_VERSION")
+            );
+            return 0;
+        }
+        Ok(Command::Run(o)) => o,
+        Err(e) => {
+            let usage = if e.wants_usage() {
+                format!("{}\n", cli::USAGE)
+            } else {
+                String::new()
+            };
+            say(&format!("{PROGRAM}: {e}\n{usage}"));
+            return 1;
+        }
+    };
+    if let Some(w) = &options.mem_warning {
+        say(&format!("{PROGRAM}: warning: {w}\n"));
+    }
+    let mut stats = Stats::new(start);
+    // Reserve the report buffer now, so that printing it later needs no new heap memory.
+    let mut report = String::with_capacity(4096);
+    let status = match launch(&options, &mut stats) {
+        Ok(status) => status & 0xFF,
+        Err(e) => {
+            say(&format!("{PROGRAM}: {e}\n"));
+            stats.mark_halt();
+            1
+        }
+    };
+    if options.stats {
+        report.push_str(&stats.report());
+        say(&report);
+    }
+    status
+}
