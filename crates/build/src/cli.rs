@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::{Error, Profile, Result, Target, Workspace, toolchain, unix};
+use crate::{Error, Profile, Result, Target, Workspace, elf, hvt, toolchain, unix};
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -14,6 +14,8 @@ commands:
                                                  (--net:NAME=TAP, --block:NAME=FILE, ...),
                                                  then -- and the unikernel's own arguments
   test  [--target T] [-p NAME]                   run the tests (every target when none given)
+  inspect IMAGE                                  print an hvt image's ABI and manifest notes
+                                                 as JSON
 
 targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
 
@@ -62,8 +64,11 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
             "-p" | "--package" => inv.package = Some(value("--package")?),
             "--release" => inv.profile = Profile::Release,
             "--" => {
-                inv.rest = it.cloned().collect();
+                inv.rest.extend(it.cloned());
                 break;
+            }
+            positional if inv.command == "inspect" && !positional.starts_with('-') => {
+                inv.rest.push(positional.to_string())
             }
             other => return Err(Error::Usage(format!("unknown option '{other}'"))),
         }
@@ -95,6 +100,7 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             let ws = Workspace::current()?;
             let path = match need_target(inv)? {
                 Target::Unix => unix::build(&ws, need_package(inv)?, inv.profile)?,
+                Target::Hvt => hvt::build(&ws, need_package(inv)?, inv.profile)?,
                 t => return Err(not_yet(t)),
             };
             println!("{}", path.display());
@@ -117,6 +123,13 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
                     t => return Err(not_yet(t)),
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        "inspect" => {
+            let [image] = inv.rest.as_slice() else {
+                return Err(Error::Usage("inspect needs one IMAGE".into()));
+            };
+            println!("{}", elf::inspect(std::path::Path::new(image))?);
             Ok(ExitCode::SUCCESS)
         }
         "help" | "--help" | "-h" => {
