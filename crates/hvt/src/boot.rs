@@ -125,27 +125,27 @@ fn symbol_address(symbol: *const u8) -> u64 {
     symbol as u64
 }
 
-/// Boots the unikernel: called by the `_start` the facade's `main!` emits.
-pub fn start<F, Fut, E>(boot_info: *const BootInfo, devices: &'static [Device], app: F) -> !
+/// Boots the unikernel: called by the `_start` the facade's `main!` emits, with the value
+/// the tender put in `%rdi` (the boot info's address, always 0x10000).
+pub fn start<F, Fut, E>(boot_info: u64, devices: &'static [Device], app: F) -> !
 where
     F: FnOnce(Spawner) -> Fut,
     Fut: Future<Output = Result<(), E>>,
     E: core::fmt::Display,
 {
     cpu::init();
-    if boot_info as u64 != crate::abi::X86_BOOT_INFO_BASE {
+    if boot_info != crate::abi::X86_BOOT_INFO_BASE {
         abort(format_args!(
-            "boot info at {:#x}, expected 0x10000",
-            boot_info as u64
+            "boot info at {boot_info:#x}, expected 0x10000"
         ))
     }
     // SAFETY: the tender wrote the boot info at 0x10000 (checked above) in its read-only
     // area; a pre-0.11 tender wrote only 40 bytes, but the manifest copy follows them, so all
     // 56 are readable either way (`ring_offered` copes with what they then contain).
-    let info = unsafe { boot_info.read() };
+    let info = unsafe { core::ptr::read(boot_info as usize as *const BootInfo) };
     let (level, rest) = match cmdline::strip_options(command_line(&info)) {
         Ok(parsed) => parsed,
-        Err(e) => abort(format_args!("{e}")),
+        Err(e) => console::fail(format_args!("{e}")),
     };
     console::set_level(level);
 

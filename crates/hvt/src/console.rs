@@ -99,6 +99,13 @@ pub fn log(level: LogLevel, args: fmt::Arguments<'_>) {
     }
 }
 
+/// Prints `Solo5: error: MESSAGE` (unless quiet) and halts with status 1: bad input, such as
+/// an unknown `--solo5:` option, rather than a bug.
+pub fn fail(args: fmt::Arguments<'_>) -> ! {
+    log(LogLevel::Error, format_args!("error: {args}"));
+    hypercall::halt(morgana_rt::EXIT_FAILURE)
+}
+
 /// Prints `Solo5: ABORT: MESSAGE` (unless quiet) and halts with status 255.
 pub fn abort(args: fmt::Arguments<'_>) -> ! {
     log(LogLevel::Error, format_args!("ABORT: {args}"));

@@ -156,7 +156,7 @@ pub fn init() {
     t.gdt[4] = base >> 32;
 
     // SAFETY: the table is a static defined by the stubs above.
-    let stubs = unsafe { &*(&raw const morgana_trap_table) };
+    let stubs = unsafe { &morgana_trap_table };
     for (vector, &stub) in stubs.iter().enumerate() {
         let ist = match vector {
             2 | 8 => 3,

@@ -139,7 +139,7 @@ macro_rules! main {
 pub mod __private {
     pub use crate::backend::start;
     #[cfg(target_os = "hvt")]
-    pub use morgana_hvt::{abi::BootInfo, notes};
+    pub use morgana_hvt::notes;
 }
 
 /// The hvt entry: the image's notes and `_start`.
@@ -175,7 +175,7 @@ macro_rules! __entry {
 
         /// The entry point: the tender jumps here with the boot info's address in `%rdi`.
         #[unsafe(no_mangle)]
-        extern "C" fn _start(boot_info: *const $crate::__private::BootInfo) -> ! {
+        extern "C" fn _start(boot_info: u64) -> ! {
             $crate::__private::start(boot_info, $devices, $app)
         }
     };
