@@ -206,6 +206,21 @@ mod tests {
     }
 
     #[test]
+    fn inspect_takes_one_image() {
+        let inv = parse(&s(&["inspect", "target/hvt/hello.hvt"])).unwrap();
+        assert_eq!(inv.rest, s(&["target/hvt/hello.hvt"]));
+        let none = parse(&s(&["inspect"])).unwrap();
+        assert_eq!(
+            execute(&none).unwrap_err().to_string(),
+            "inspect needs one IMAGE"
+        );
+        assert_eq!(
+            parse(&s(&["build", "hello"])).unwrap_err().to_string(),
+            "unknown option 'hello'"
+        );
+    }
+
+    #[test]
     fn rejects_bad_command_lines() {
         let err = |a: &[&str]| parse(&s(a)).unwrap_err().to_string();
         assert_eq!(err(&[]), "no command given");
