@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::{Error, Profile, Result, Target, Workspace, run_checked, toolchain, unix};
+use crate::{Error, Profile, Result, Target, Workspace, elf, hvt, run_checked, toolchain, unix};
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -15,6 +15,8 @@ commands:
                                                  then -- and the unikernel's own arguments
   test  [--target T] [-p NAME]                   run the tests (every target when none given)
   bindings [-- --check]                          regenerate (or check) committed C bindings
+  inspect IMAGE                                  print an hvt image's ABI and manifest notes
+                                                 as JSON
 
 targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
 
@@ -63,8 +65,11 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
             "-p" | "--package" => inv.package = Some(value("--package")?),
             "--release" => inv.profile = Profile::Release,
             "--" => {
-                inv.rest = it.cloned().collect();
+                inv.rest.extend(it.cloned());
                 break;
+            }
+            positional if inv.command == "inspect" && !positional.starts_with('-') => {
+                inv.rest.push(positional.to_string())
             }
             other => return Err(Error::Usage(format!("unknown option '{other}'"))),
         }
@@ -96,6 +101,7 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             let ws = Workspace::current()?;
             let path = match need_target(inv)? {
                 Target::Unix => unix::build(&ws, need_package(inv)?, inv.profile)?,
+                Target::Hvt => hvt::build(&ws, need_package(inv)?, inv.profile)?,
                 t => return Err(not_yet(t)),
             };
             println!("{}", path.display());
@@ -118,6 +124,13 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
                     t => return Err(not_yet(t)),
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        "inspect" => {
+            let [image] = inv.rest.as_slice() else {
+                return Err(Error::Usage("inspect needs one IMAGE".into()));
+            };
+            println!("{}", elf::inspect(std::path::Path::new(image))?);
             Ok(ExitCode::SUCCESS)
         }
         "help" | "--help" | "-h" => {
@@ -201,6 +214,21 @@ mod tests {
         assert_eq!(
             (inv.target, inv.package.as_deref()),
             (Some(Target::Unix), Some("noop"))
+        );
+    }
+
+    #[test]
+    fn inspect_takes_one_image() {
+        let inv = parse(&s(&["inspect", "target/hvt/hello.hvt"])).unwrap();
+        assert_eq!(inv.rest, s(&["target/hvt/hello.hvt"]));
+        let none = parse(&s(&["inspect"])).unwrap();
+        assert_eq!(
+            execute(&none).unwrap_err().to_string(),
+            "inspect needs one IMAGE"
+        );
+        assert_eq!(
+            parse(&s(&["build", "hello"])).unwrap_err().to_string(),
+            "unknown option 'hello'"
         );
     }
 

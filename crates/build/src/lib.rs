@@ -12,6 +12,8 @@
 //! ```
 
 pub mod cli;
+pub mod elf;
+pub mod hvt;
 pub mod toolchain;
 pub mod unix;
 

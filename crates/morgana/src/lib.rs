@@ -25,6 +25,8 @@
 
 extern crate alloc;
 
+#[cfg(target_os = "hvt")]
+use morgana_hvt as backend;
 #[cfg(not(any(target_os = "hvt", target_os = "xen")))]
 use morgana_unix as backend;
 
@@ -141,6 +143,47 @@ pub use backend::block_on;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::backend::start;
+    #[cfg(target_os = "hvt")]
+    pub use morgana_hvt::notes;
+}
+
+/// The hvt entry: the image's notes and `_start`.
+///
+/// The notes are statics of the application crate itself, so `#[used]` and the linker
+/// script's `KEEP` place them whatever the linker pulls from libraries. The manifest has one
+/// entry per declared device, in declaration order, after the reserved entry 0: the device
+/// declared first is handle 1.
+#[cfg(target_os = "hvt")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __entry {
+    ($app:path, $devices:ident) => {
+        #[used]
+        #[unsafe(link_section = ".note.solo5.abi")]
+        static __MORGANA_SOLO5_ABI: $crate::__private::notes::AbiNote =
+            $crate::__private::notes::ABI_NOTE;
+
+        #[used]
+        #[unsafe(link_section = ".note.solo5.manifest")]
+        static __MORGANA_SOLO5_MANIFEST: $crate::__private::notes::ManifestNote<
+            { $devices.len() + 1 },
+        > = $crate::__private::notes::ManifestNote::new($devices);
+
+        #[used]
+        #[unsafe(link_section = ".note.solo5.not-openbsd")]
+        static __MORGANA_NOT_OPENBSD: $crate::__private::notes::OpenBsdNote =
+            $crate::__private::notes::NOT_OPENBSD_NOTE;
+
+        #[used]
+        #[unsafe(link_section = ".interp")]
+        static __MORGANA_INTERP: [u8; 24] = $crate::__private::notes::INTERP;
+
+        /// The entry point: the tender jumps here with the boot info's address in `%rdi`.
+        #[unsafe(no_mangle)]
+        extern "C" fn _start(boot_info: u64) -> ! {
+            $crate::__private::start(boot_info, $devices, $app)
+        }
+    };
 }
 
 #[cfg(not(any(target_os = "hvt", target_os = "xen")))]

@@ -1,0 +1,204 @@
+//! `_start`: from the tender's hand-over to the application (the order of spec section 4.7).
+//!
+//! 1. Own GDT, TSS and IDT ([`cpu::init`]): from here on a fault prints a trap line.
+//! 2. The command line from the boot info; leading `--solo5:LEVEL` options set how much this
+//!    backend prints and are removed.
+//! 3. The heap: from `_end` rounded up to a page, to [`STACK_SIZE`] below the top of memory,
+//!    where the tender put the stack.
+//! 4. The TSC clock, the manifest copy (validated), the device table.
+//! 5. [`morgana_rt::run`], which ends in [`HvtPlatform::exit`]: the `HALT` hypercall.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::future::Future;
+
+use morgana_rt::manifest::Device;
+use morgana_rt::{Platform, Spawner};
+
+use crate::abi::{BootInfo, HVT_CMDLINE_SIZE, MftEntry, MftHeader};
+use crate::cmdline::{self, LogLevel};
+use crate::console::{abort, log};
+use crate::memory::{BOOT_AREA, heap_range};
+use crate::{clock, console, cpu, devices, mft, wait};
+
+unsafe extern "C" {
+    static _stext: u8;
+    static _etext: u8;
+    static _erodata: u8;
+    static _edata: u8;
+    static _end: u8;
+}
+
+/// The hvt platform: every service is a hypercall or the TSC.
+#[derive(Debug)]
+pub struct HvtPlatform;
+
+static PLATFORM: HvtPlatform = HvtPlatform;
+
+impl morgana_console::Console for HvtPlatform {
+    fn write(&self, bytes: &[u8]) {
+        console::write(bytes)
+    }
+}
+
+impl morgana_clock::Clock for HvtPlatform {
+    fn monotonic_ns(&self) -> u64 {
+        clock::monotonic_ns()
+    }
+    fn wall_ns(&self) -> u64 {
+        clock::wall_ns()
+    }
+}
+
+impl morgana_entropy::SeedSource for HvtPlatform {
+    fn fill_seed(&self, dest: &mut [u8]) -> Result<(), morgana_entropy::EntropyError> {
+        crate::entropy::fill(dest)
+    }
+}
+
+impl Platform for HvtPlatform {
+    fn wait(&self, deadline_ns: Option<u64>) {
+        wait::wait(deadline_ns)
+    }
+
+    fn exit(&self, status: u8) -> ! {
+        log(LogLevel::Info, format_args!("solo5_exit({status}) called"));
+        crate::hypercall::halt(status)
+    }
+}
+
+/// The NUL-terminated command line at `address`, checked to lie in the boot area.
+fn command_line(info: &BootInfo) -> &'static str {
+    let start = info.cmdline;
+    let end = start.saturating_add(HVT_CMDLINE_SIZE as u64);
+    if !BOOT_AREA.contains(&start) || end > BOOT_AREA.end {
+        abort(format_args!(
+            "the command line address {start:#x} is outside the boot area"
+        ))
+    }
+    // SAFETY: the tender maps the whole boot area read-only and never changes it; the range
+    // was checked above, so these 8192 bytes are readable for the rest of the program.
+    let bytes: &'static [u8] =
+        unsafe { core::slice::from_raw_parts(start as usize as *const u8, HVT_CMDLINE_SIZE) };
+    let Some(len) = bytes.iter().position(|&b| b == 0) else {
+        abort(format_args!("the command line is not NUL-terminated"))
+    };
+    match core::str::from_utf8(&bytes[..len]) {
+        Ok(s) => s,
+        Err(_) => abort(format_args!("the command line is not valid UTF-8")),
+    }
+}
+
+/// The tender's manifest copy, validated.
+fn manifest(info: &BootInfo) -> &'static [MftEntry] {
+    let start = info.mft;
+    let fits = |len: u64| {
+        start
+            .checked_add(len)
+            .is_some_and(|end| end <= BOOT_AREA.end)
+    };
+    if !BOOT_AREA.contains(&start) || !start.is_multiple_of(8) || !fits(8) {
+        abort(format_args!(
+            "the manifest address {start:#x} is outside the boot area"
+        ))
+    }
+    // SAFETY: 8 aligned, readable bytes of the read-only boot area (checked above).
+    let header = unsafe { core::ptr::read(start as usize as *const MftHeader) };
+    let entries = match mft::check_header(&header) {
+        Ok(n) => n,
+        Err(e) => abort(format_args!("the tender's manifest is invalid: {e}")),
+    };
+    if !fits(8 + (entries * size_of::<MftEntry>()) as u64) {
+        abort(format_args!("the tender's manifest overruns the boot area"))
+    }
+    // SAFETY: the entries follow the header, 8-aligned, inside the read-only boot area
+    // (checked above), and the tender never changes them while the guest runs.
+    let entries: &'static [MftEntry] =
+        unsafe { core::slice::from_raw_parts((start as usize + 8) as *const MftEntry, entries) };
+    if let Err(e) = mft::check_entries(entries) {
+        abort(format_args!("the tender's manifest is invalid: {e}"))
+    }
+    entries
+}
+
+fn symbol_address(symbol: *const u8) -> u64 {
+    symbol as u64
+}
+
+/// Boots the unikernel: called by the `_start` the facade's `main!` emits, with the value
+/// the tender put in `%rdi` (the boot info's address, always 0x10000).
+pub fn start<F, Fut, E>(boot_info: u64, devices: &'static [Device], app: F) -> !
+where
+    F: FnOnce(Spawner) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: core::fmt::Display,
+{
+    cpu::init();
+    if boot_info != crate::abi::X86_BOOT_INFO_BASE {
+        abort(format_args!(
+            "boot info at {boot_info:#x}, expected 0x10000"
+        ))
+    }
+    // SAFETY: the tender wrote the boot info at 0x10000 (checked above) in its read-only
+    // area; a pre-0.11 tender wrote only 40 bytes, but the manifest copy follows them, so all
+    // 56 are readable either way (`ring_offered` copes with what they then contain).
+    let info = unsafe { core::ptr::read(boot_info as usize as *const BootInfo) };
+    let (level, rest) = match cmdline::strip_options(command_line(&info)) {
+        Ok(parsed) => parsed,
+        Err(e) => console::fail(format_args!("{e}")),
+    };
+    console::set_level(level);
+
+    // Linker-script symbols: only their addresses mean something.
+    let (text, etext, erodata, edata, end) = (
+        symbol_address(&raw const _stext),
+        symbol_address(&raw const _etext),
+        symbol_address(&raw const _erodata),
+        symbol_address(&raw const _edata),
+        symbol_address(&raw const _end),
+    );
+    log(
+        LogLevel::Info,
+        format_args!("Morgana hvt guest, Solo5 ABI version 2"),
+    );
+    log(
+        LogLevel::Info,
+        format_args!(
+            "Memory map: {} MiB addressable: text {text:#x}-{:#x} rodata -{:#x} data -{:#x} heap >= {:#x} < stack < {:#x}",
+            info.mem_size >> 20,
+            etext - 1,
+            erodata - 1,
+            edata - 1,
+            end.next_multiple_of(4096),
+            info.mem_size
+        ),
+    );
+    let Some((heap_start, heap_end)) = heap_range(end, info.mem_size) else {
+        abort(format_args!("Not enough memory"))
+    };
+    // SAFETY: [heap_start, heap_end) lies between the image's end and the stack reserve, is
+    // mapped read-write by the tender, and nothing else uses it.
+    unsafe {
+        morgana_rt::heap::init(
+            heap_start as usize as *mut u8,
+            (heap_end - heap_start) as usize,
+        )
+    };
+
+    if !clock::init(info.cpu_cycle_freq) {
+        abort(format_args!("the tender reports a TSC frequency of 0"))
+    }
+    let manifest = manifest(&info);
+    devices::install(devices, manifest);
+    if info.ring_offered() {
+        log(
+            LogLevel::Debug,
+            format_args!(
+                "network ring offered at {:#x}; using hypercalls",
+                info.net_ring
+            ),
+        );
+    }
+    let args: Vec<String> = cmdline::split_args(rest);
+    morgana_rt::run(&PLATFORM, args, app)
+}

@@ -1,0 +1,74 @@
+//! The wait primitive: one `POLL` hypercall with the time left to the deadline.
+//!
+//! A NIC that has no frame registers its task's waker here under its handle. [`wait`] blocks
+//! in the tender until the deadline passes or a NIC is readable, then wakes (and forgets) the
+//! wakers of the handles in the ready set. Readiness is level-triggered in the tender, so a
+//! frame that arrives between a NIC read and the registration is not lost: the next `POLL`
+//! returns at once.
+
+use core::cell::RefCell;
+use core::task::Waker;
+
+use critical_section::Mutex;
+
+/// Handles are manifest indices, so at most 64.
+const HANDLES: usize = 64;
+
+/// The timeout used when there is no deadline: long, but one every tender can represent.
+pub const NO_DEADLINE_TIMEOUT_NS: u64 = 3600 * 1_000_000_000;
+
+static WAKERS: Mutex<RefCell<[Option<Waker>; HANDLES]>> =
+    Mutex::new(RefCell::new([const { None }; HANDLES]));
+
+/// Wakes `waker` once NIC `handle` is readable (replacing an earlier waker for it).
+pub fn register(handle: usize, waker: &Waker) {
+    critical_section::with(|cs| {
+        if let Some(slot) = WAKERS.borrow_ref_mut(cs).get_mut(handle) {
+            match slot {
+                Some(w) => w.clone_from(waker),
+                None => *slot = Some(waker.clone()),
+            }
+        }
+    });
+}
+
+/// The relative `POLL` timeout for `deadline_ns` when the monotonic clock reads `now_ns`.
+pub fn timeout_for(deadline_ns: Option<u64>, now_ns: u64) -> u64 {
+    match deadline_ns {
+        Some(deadline) => deadline.saturating_sub(now_ns),
+        None => NO_DEADLINE_TIMEOUT_NS,
+    }
+}
+
+/// Blocks until the monotonic clock reaches `deadline_ns` or a registered NIC is readable.
+#[cfg(target_os = "hvt")]
+pub fn wait(deadline_ns: Option<u64>) {
+    let timeout = timeout_for(deadline_ns, crate::clock::monotonic_ns());
+    let ready = crate::hypercall::poll(timeout);
+    if ready == 0 {
+        return;
+    }
+    let mut woken: [Option<Waker>; HANDLES] = [const { None }; HANDLES];
+    critical_section::with(|cs| {
+        let mut table = WAKERS.borrow_ref_mut(cs);
+        for (handle, slot) in table.iter_mut().enumerate() {
+            if ready & (1 << handle) != 0 {
+                woken[handle] = slot.take();
+            }
+        }
+    });
+    // Woken outside the lock: a waker may register again at once.
+    woken.into_iter().flatten().for_each(Waker::wake);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_relative_and_never_negative() {
+        assert_eq!(timeout_for(Some(5_000), 1_000), 4_000);
+        assert_eq!(timeout_for(Some(1_000), 5_000), 0);
+        assert_eq!(timeout_for(None, 5_000), NO_DEADLINE_TIMEOUT_NS);
+    }
+}

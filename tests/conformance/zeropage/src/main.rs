@@ -1,0 +1,18 @@
+//! Conformance `zeropage`: a write to address 8, in the zero page.
+//!
+//! On hvt the page fault reaches the backend's trap handler, which prints a `trap:` line and
+//! `ABORT`, then halts with 255. As a process it is a segmentation fault. Either way the
+//! unikernel never reaches its last line, which reports the failure.
+#![cfg_attr(not(test), no_std, no_main)]
+
+morgana::main!(app);
+
+/// In the first page, which the tender leaves unmapped and a process never maps.
+const UNMAPPED: usize = 8;
+
+async fn app(_spawner: morgana::Spawner) -> Result<(), &'static str> {
+    morgana::println!("writing to {UNMAPPED:#x}");
+    // SAFETY: none, deliberately: this write must fault, which is what the test checks.
+    unsafe { core::ptr::write_volatile(UNMAPPED as *mut u8, 1) };
+    Err("FAILURE: the write to the zero page did not fault")
+}
