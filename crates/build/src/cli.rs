@@ -111,16 +111,21 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             let ws = Workspace::current()?;
             let status = match need_target(inv)? {
                 Target::Unix => unix::run(&ws, need_package(inv)?, inv.profile, &inv.rest)?,
+                Target::Hvt => hvt::run(&ws, need_package(inv)?, inv.profile, &inv.rest)?,
                 t => return Err(not_yet(t)),
             };
             Ok(exit_code(status))
         }
         "test" => {
             let ws = Workspace::current()?;
-            let targets = inv.target.map_or_else(|| vec![Target::Unix], |t| vec![t]);
+            let targets = inv
+                .target
+                .map_or_else(|| vec![Target::Unix, Target::Hvt], |t| vec![t]);
             for t in targets {
+                eprintln!("morgana: running the {t} tests");
                 match t {
                     Target::Unix => unix::test(&ws, inv.package.as_deref())?,
+                    Target::Hvt => hvt::test(&ws)?,
                     t => return Err(not_yet(t)),
                 }
             }

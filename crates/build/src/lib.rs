@@ -145,6 +145,12 @@ impl Workspace {
     }
 }
 
+/// The root of Morgana's own source tree (where this library was built from): target files,
+/// the libc headers and the tender come from here, also for workspaces in other repositories.
+pub fn morgana_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 /// A `cargo` command (the one running us, when there is one).
 pub fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))

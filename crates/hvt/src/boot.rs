@@ -199,6 +199,8 @@ where
             ),
         );
     }
+    // C code in the image (cc-built crates) prints through the freestanding libc.
+    morgana_libc::set_console_writer(morgana_rt::console_write);
     let args: Vec<String> = cmdline::split_args(rest);
     morgana_rt::run(&PLATFORM, args, app)
 }

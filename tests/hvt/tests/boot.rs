@@ -1,0 +1,295 @@
+//! Boot tests: hvt images built by the library, booted on `/dev/kvm` by our tender, with exact
+//! output and exit status. Guest code runs very slowly on our KVM-PVM machines, so every guest
+//! does little work.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use morgana_build::{Profile, Workspace, hvt};
+use morgana_testkit::{Netns, Outcome, run};
+
+fn workspace() -> Workspace {
+    Workspace::current().expect("workspace")
+}
+
+/// True when KVM is usable; otherwise says why the test is skipped.
+fn have_kvm() -> bool {
+    let ok = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok();
+    if !ok {
+        eprintln!("skipped: /dev/kvm is missing or not accessible");
+    }
+    ok
+}
+
+fn tender() -> &'static PathBuf {
+    static TENDER: OnceLock<PathBuf> = OnceLock::new();
+    TENDER.get_or_init(|| hvt::tender(&workspace(), Profile::Release).expect("tender builds"))
+}
+
+/// The release image of `package`, built once per test binary.
+fn image(package: &str) -> PathBuf {
+    static IMAGES: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+    let mut images = IMAGES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, p)) = images.iter().find(|(n, _)| n == package) {
+        return p.clone();
+    }
+    let path = hvt::build(&workspace(), package, Profile::Release).expect("image builds");
+    images.push((package.to_string(), path.clone()));
+    path
+}
+
+/// Boots `package` with tender options `opts` and guest arguments `args`.
+fn boot(opts: &[&str], package: &str, args: &[&str]) -> Outcome {
+    let mut cmd = Command::new(tender());
+    cmd.args(opts).arg(image(package)).args(args);
+    run(&mut cmd, Duration::from_secs(120))
+}
+
+/// The guest's own output: stdout without the `Solo5:` banner and log lines.
+fn guest_output(out: &Outcome) -> String {
+    out.stdout
+        .lines()
+        .filter(|l| !l.starts_with("Solo5: "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn temp_file(name: &str, size: usize) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("morgana-boot-{}-{name}", std::process::id()));
+    std::fs::write(&path, vec![0u8; size]).unwrap();
+    path
+}
+
+#[test]
+fn tutorial_hello_prints_four_lines_and_exits_0() {
+    if !have_kvm() {
+        return;
+    }
+    let out = boot(&["--mem=2"], "hello", &[]);
+    assert_eq!(guest_output(&out), "hello\n".repeat(4));
+    assert!(
+        out.stdout
+            .starts_with("Solo5: Morgana hvt guest, Solo5 ABI version 2\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.ends_with("Solo5: solo5_exit(0) called\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
+
+#[test]
+fn conformance_hello_echoes_its_command_line_and_quiet_is_quiet() {
+    if !have_kvm() {
+        return;
+    }
+    let out = boot(
+        &["--mem=4"],
+        "conformance-hello",
+        &["Hello_Solo5", "a", "", "b"],
+    );
+    assert_eq!(
+        guest_output(&out),
+        "Hello, World\nCommand line is: 'Hello_Solo5 a b'\nSUCCESS\n"
+    );
+    assert_eq!(out.code, Some(0));
+    let out = boot(&["--mem=4"], "conformance-quiet", &["--solo5:quiet"]);
+    assert_eq!((out.stdout.as_str(), out.code), ("SUCCESS\n", Some(0)));
+}
+
+#[test]
+fn globals_entropy_and_time_succeed() {
+    if !have_kvm() {
+        return;
+    }
+    for package in [
+        "conformance-globals",
+        "conformance-entropy",
+        "conformance-time",
+    ] {
+        let out = boot(&["--mem=4"], package, &[]);
+        assert!(
+            guest_output(&out).ends_with("SUCCESS\n"),
+            "{package}: {}",
+            out.stdout
+        );
+        assert_eq!(out.code, Some(0), "{package}: {}", out.stdout);
+    }
+}
+
+#[test]
+fn cpu_traps_are_reported_and_halt_with_255() {
+    if !have_kvm() {
+        return;
+    }
+    for (package, cr2) in [
+        ("conformance-exception", "cr2=0x400000000"),
+        ("conformance-zeropage", "cr2=0x8"),
+    ] {
+        let out = boot(&["--mem=4"], package, &[]);
+        assert_eq!(out.code, Some(255), "{package}: {}", out.stdout);
+        let trap = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("Solo5: trap: type=#PF ec=0x2 "))
+            .unwrap_or_else(|| {
+                panic!("{package}: no trap line in {}", out.stdout);
+            });
+        assert!(trap.ends_with(cr2), "{package}: {trap}");
+        assert!(
+            out.stdout.ends_with("Solo5: ABORT: fatal trap\n"),
+            "{package}: {}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn block_io_with_512_and_4096_byte_sectors() {
+    if !have_kvm() {
+        return;
+    }
+    for (sector, file_size) in [(512usize, 16 * 512), (4096, 4 * 4096)] {
+        let disk = temp_file(&format!("blk-{sector}"), file_size);
+        let opts = [
+            format!("--block:storage={}", disk.display()),
+            format!("--block-sector-size:storage={sector}"),
+        ];
+        let opts: Vec<&str> = opts.iter().map(String::as_str).collect();
+        let out = boot(&[&["--mem=4"], &opts[..]].concat(), "conformance-blk", &[]);
+        let sectors = file_size / sector;
+        assert_eq!(
+            guest_output(&out),
+            format!("storage: {sectors} sectors of {sector} bytes\nSUCCESS\n")
+        );
+        assert_eq!(out.code, Some(0));
+        let bytes = std::fs::read(&disk).unwrap();
+        assert!(
+            bytes.iter().any(|&b| b != 0),
+            "the guest's writes reached the file"
+        );
+        std::fs::remove_file(&disk).unwrap();
+    }
+}
+
+#[test]
+fn block_example_writes_what_the_host_reads() {
+    if !have_kvm() {
+        return;
+    }
+    let disk = temp_file("block-example", 8 * 512);
+    let flag = format!("--block:storage={}", disk.display());
+    let out = boot(&["--mem=4", &flag], "block", &["--write=from-the-guest"]);
+    assert_eq!(
+        guest_output(&out),
+        "storage: 8 sectors of 512 bytes\nsector 0: \"from-the-guest\"\n"
+    );
+    assert_eq!(out.code, Some(0));
+    assert_eq!(&std::fs::read(&disk).unwrap()[..14], b"from-the-guest");
+    std::fs::remove_file(&disk).unwrap();
+}
+
+#[test]
+fn sixty_three_devices_fit_in_the_manifest() {
+    if !have_kvm() {
+        return;
+    }
+    let files: Vec<PathBuf> = (0..63)
+        .map(|i| temp_file(&format!("mft-{i}"), 512))
+        .collect();
+    let opts: Vec<String> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("--block:storage{i}={}", f.display()))
+        .collect();
+    let mut all: Vec<&str> = vec!["--mem=4"];
+    all.extend(opts.iter().map(String::as_str));
+    let out = boot(&all, "conformance-mft_maxdevices", &[]);
+    assert!(guest_output(&out).ends_with("SUCCESS\n"), "{}", out.stdout);
+    assert_eq!(out.code, Some(0));
+    files.iter().for_each(|f| std::fs::remove_file(f).unwrap());
+}
+
+#[test]
+fn c_code_gives_the_same_output_as_on_unix() {
+    if !have_kvm() {
+        return;
+    }
+    let out = boot(&["--mem=4"], "checksum", &["--text=123456789"]);
+    assert_eq!(
+        guest_output(&out),
+        "crc32=cbf43926 adler32=091e01de length=9\n"
+    );
+    assert_eq!(out.code, Some(0));
+}
+
+#[test]
+fn boot_argument_errors_end_the_guest_with_status_1() {
+    if !have_kvm() {
+        return;
+    }
+    let out = boot(&["--mem=4"], "hello-key", &[]);
+    assert_eq!(
+        guest_output(&out),
+        "error: missing boot argument --hello=TEXT\n"
+    );
+    assert_eq!(out.code, Some(1));
+    let out = boot(&["--mem=4"], "hello-key", &["--solo5:loud", "--hello=x"]);
+    assert_eq!(out.code, Some(1), "{}", out.stdout);
+}
+
+#[test]
+fn the_net_conformance_unikernel_answers_ping_over_a_real_tap() {
+    if !have_kvm() {
+        return;
+    }
+    let Some(ns) = Netns::create("hvtnet") else {
+        return;
+    };
+    if Command::new("ping").arg("-V").output().is_err() {
+        eprintln!("skipped: ping (iputils-ping) is not installed");
+        return;
+    }
+    ns.add_tap("mgtap0", 1500, Some("10.0.0.1/24"));
+    let image = image("conformance-net");
+    let mut guest = morgana_testkit::Running::start(
+        ns.command(tender())
+            .args(["--mem=4", "--net:service0=mgtap0"])
+            .arg(&image)
+            .arg("--limit=3"),
+    );
+    let ping = run(
+        ns.command("ping")
+            .args(["-c", "3", "-i", "0.3", "-W", "20", "10.0.0.2"]),
+        Duration::from_secs(90),
+    );
+    assert!(
+        ping.stdout.contains("3 packets transmitted, 3 received"),
+        "{}",
+        ping.stdout
+    );
+    assert_eq!(
+        guest.wait(Duration::from_secs(60)).and_then(|s| s.code()),
+        Some(0)
+    );
+}
+
+/// A library written only against the interfaces compiles for bare metal without a `cfg` of
+/// its own: the in-memory switch (over `morgana-net`) and the C checksum crate.
+#[test]
+fn interface_libraries_compile_for_hvt_unchanged() {
+    let ws = workspace();
+    for lib in ["morgana-vnet", "morgana-checksum"] {
+        hvt::check_library(&ws, lib).unwrap_or_else(|e| panic!("{lib}: {e}"));
+    }
+    assert!(Path::new(&ws.root).join("crates/vnet/src/lib.rs").exists());
+}
