@@ -110,5 +110,46 @@ fn a_project_in_another_directory_builds_and_runs_its_unikernel() {
         (ran.stdout.as_str(), ran.code),
         ("greetings, Bob, from another repository\n", Some(0))
     );
+
+    // The same project as an hvt image, booted by the tender built from Morgana's sources.
+    let built = xtask(&["build", "--target", "hvt", "-p", "greeter"]);
+    assert_eq!(built.code, Some(0), "hvt build failed: {}", built.stderr);
+    assert!(
+        built.stdout.trim().ends_with("hvt/greeter.hvt"),
+        "{}",
+        built.stdout
+    );
+    if std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_err()
+    {
+        eprintln!("skipped booting: /dev/kvm is missing or not accessible");
+    } else {
+        let ran = xtask(&[
+            "run",
+            "--target",
+            "hvt",
+            "-p",
+            "greeter",
+            "--",
+            "--mem=4",
+            "--",
+            "--name=Eve",
+        ]);
+        let guest: Vec<&str> = ran
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with("Solo5: "))
+            .collect();
+        assert_eq!(
+            guest,
+            ["greetings, Eve, from another repository"],
+            "{}",
+            ran.stderr
+        );
+        assert_eq!(ran.code, Some(0));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
