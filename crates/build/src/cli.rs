@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::{Error, Profile, Result, Target, Workspace, toolchain, unix};
+use crate::{Error, Profile, Result, Target, Workspace, toolchain, unix, xen, xenlab};
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -14,6 +14,7 @@ commands:
                                                  (--net:NAME=TAP, --block:NAME=FILE, ...),
                                                  then -- and the unikernel's own arguments
   test  [--target T] [-p NAME]                   run the tests (every target when none given)
+  xenlab [-- IMAGE.xen [ARGS...]]                assemble the Xen test lab; boot IMAGE in it
 
 targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
 
@@ -95,6 +96,7 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             let ws = Workspace::current()?;
             let path = match need_target(inv)? {
                 Target::Unix => unix::build(&ws, need_package(inv)?, inv.profile)?,
+                Target::Xen => xen::build(&ws, need_package(inv)?, inv.profile)?,
                 t => return Err(not_yet(t)),
             };
             println!("{}", path.display());
@@ -104,6 +106,9 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             let ws = Workspace::current()?;
             let status = match need_target(inv)? {
                 Target::Unix => unix::run(&ws, need_package(inv)?, inv.profile, &inv.rest)?,
+                Target::Xen => {
+                    return xenlab::run_package(&ws, need_package(inv)?, inv.profile, &inv.rest);
+                }
                 t => return Err(not_yet(t)),
             };
             Ok(exit_code(status))
@@ -114,11 +119,13 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             for t in targets {
                 match t {
                     Target::Unix => unix::test(&ws, inv.package.as_deref())?,
+                    Target::Xen => xenlab::suite::test(&ws, inv.package.as_deref())?,
                     t => return Err(not_yet(t)),
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
+        "xenlab" => xenlab::command(&Workspace::current()?, &inv.rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -14,6 +14,8 @@
 pub mod cli;
 pub mod toolchain;
 pub mod unix;
+pub mod xen;
+pub mod xenlab;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
