@@ -142,7 +142,7 @@ pub fn xl_config(c: &XlConfig<'_>) -> String {
             let vdev = format!("xvd{}", (b'a' + i as u8) as char);
             if c.lab {
                 format!(
-                    "'format=raw, vdev={vdev}, access=rw, target=/dev/loop{i}, script=/etc/xen/scripts/morgana-block'"
+                    "'format=raw, vdev={vdev}, access=rw, script=/etc/xen/scripts/morgana-block, target=/dev/loop{i}'"
                 )
             } else {
                 format!(
@@ -241,7 +241,8 @@ mod tests {
         assert!(text.contains("type = \"pvh\"\n"));
         assert!(text.contains("extra = \"--a=1\"\n"));
         assert!(text.contains("'mac=00:16:3e:00:00:01, script=/etc/xen/scripts/morgana-vif'"));
-        assert!(text.contains("vdev=xvda, access=rw, target=/dev/loop0"));
+        // xl reads everything after `target=` as the target: it must come last.
+        assert!(text.contains("script=/etc/xen/scripts/morgana-block, target=/dev/loop0'"));
         assert!(text.contains("on_poweroff = \"preserve\"\n"));
     }
 

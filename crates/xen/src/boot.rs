@@ -39,7 +39,10 @@ pub(crate) enum Bound {
     Block(Block),
 }
 
-static BOUND: Mutex<RefCell<Vec<(Device, Option<Bound>)>>> = Mutex::new(RefCell::new(Vec::new()));
+/// Declared devices with their connected device until acquired, in declaration order.
+type BoundTable = Vec<(Device, Option<Bound>)>;
+
+static BOUND: Mutex<RefCell<BoundTable>> = Mutex::new(RefCell::new(Vec::new()));
 static ARGS: Mutex<RefCell<Vec<String>>> = Mutex::new(RefCell::new(Vec::new()));
 
 /// Takes the connected device for `device` out of the table; each device can be acquired once.
@@ -114,8 +117,7 @@ extern "C" fn morgana_xen_boot(start_info_paddr: u32) -> ! {
     }
 
     // The heap starts above the image and every start-of-day structure Xen placed after it.
-    // SAFETY: taking the address of a linker symbol.
-    let mut floor = unsafe { core::ptr::addr_of!(__image_end) } as u64;
+    let mut floor = core::ptr::addr_of!(__image_end) as u64;
     floor = floor.max(u64::from(start_info_paddr) + core::mem::size_of::<HvmStartInfo>() as u64);
     let cmdline_len = if info.cmdline_paddr != 0 {
         c_string_len(info.cmdline_paddr, MAX_CMDLINE)

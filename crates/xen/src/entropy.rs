@@ -4,8 +4,7 @@
 use morgana_entropy::EntropyError;
 
 fn has_rdrand() -> bool {
-    // SAFETY: CPUID has no side effects.
-    unsafe { core::arch::x86_64::__cpuid(1).ecx & (1 << 30) != 0 }
+    core::arch::x86_64::__cpuid(1).ecx & (1 << 30) != 0
 }
 
 fn rdrand() -> Option<u64> {

@@ -22,8 +22,7 @@ unsafe extern "C" {
 }
 
 fn cpuid(leaf: u32) -> (u32, u32, u32, u32) {
-    // SAFETY: CPUID is available on every x86_64 CPU and has no side effects.
-    let r = unsafe { core::arch::x86_64::__cpuid(leaf) };
+    let r = core::arch::x86_64::__cpuid(leaf);
     (r.eax, r.ebx, r.ecx, r.edx)
 }
 
@@ -38,8 +37,7 @@ pub fn init() -> Option<u32> {
             b == 0x566e_6558 && c == 0x65584d4d && d == 0x4d4d_566e && max >= leaf + 2
         })?;
     let (_, msr, _, _) = cpuid(base + 2);
-    // SAFETY: taking the address of the page; it is never read or written through a reference.
-    let page = unsafe { core::ptr::addr_of!(morgana_hypercall_page) } as u64;
+    let page = core::ptr::addr_of!(morgana_hypercall_page) as u64;
     // SAFETY: writing the page's physical address (identity-mapped) to Xen's hypercall MSR
     // makes Xen overwrite the page with hypercall stubs; nothing else uses that page.
     unsafe {
@@ -59,8 +57,7 @@ pub fn init() -> Option<u32> {
 /// The arguments must be what hypercall `number` expects; pointers must point at live memory
 /// of the right layout that Xen may read and write for the duration of the call.
 pub unsafe fn call(number: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize) -> isize {
-    // SAFETY: taking the page's address only.
-    let entry = unsafe { core::ptr::addr_of!(morgana_hypercall_page) } as usize + number * 32;
+    let entry = core::ptr::addr_of!(morgana_hypercall_page) as usize + number * 32;
     let ret: isize;
     // SAFETY: the stub at `entry` is Xen's hypercall trampoline (`mov eax, N; vm[m]call; ret`);
     // the caller vouches for the arguments. Argument registers may be clobbered by Xen.

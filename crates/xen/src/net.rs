@@ -140,7 +140,7 @@ impl Net {
         let (rx_sring, rx_ref) = new_ring(backend_id)?;
         let port = events::alloc_unbound(backend_id)
             .map_err(|rc| ConnectError::Hypercall("evtchn alloc_unbound", rc))?;
-        let mut grant_pages = |n: usize, readonly: bool| {
+        let grant_pages = |n: usize, readonly: bool| {
             (0..n)
                 .map(|_| {
                     let p = pages::alloc_page().ok_or(ConnectError::Grants)?;

@@ -204,6 +204,7 @@ pub fn dom0_initramfs(root: &Path) -> Result<Vec<u8>> {
         c.parents(&path, &mut seen);
         c.file(&path, 0o755, text.as_bytes());
     }
+    c.file("etc/xen/xl.conf", 0o644, b"autoballoon=\"off\"\n");
     let kernel_modules = modules_dir(root)?;
     for m in MODULES {
         let file = kernel_modules.join(m);

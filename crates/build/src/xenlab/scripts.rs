@@ -27,8 +27,8 @@ done
 uptime_cs() { read up rest </proc/uptime; echo ${up%.*}${up#*.}; }
 
 reset_disks() {
-  for i in 0 1; do
-    printf 'xenlab disk %s\n' $i | dd of=/disk$i.img bs=512 count=1 conv=notrunc,sync 2>/dev/null
+  for d in 0 1; do
+    printf 'xenlab disk %s\n' $d | dd of=/disk$d.img bs=512 count=1 conv=notrunc,sync 2>/dev/null
   done
 }
 

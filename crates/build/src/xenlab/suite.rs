@@ -76,6 +76,20 @@ pub const CASES: &[Case] = &[
         dom0_contains: None,
     },
     Case {
+        name: "block-read",
+        package: "block",
+        args: &[],
+        dom0: None,
+        status: 0,
+        console: Some(&[
+            "storage: 8192 sectors of 512 bytes",
+            "sector 0: \"xenlab disk 0\"",
+        ]),
+        console_contains: None,
+        disk0: Some("xenlab disk 0"),
+        dom0_contains: None,
+    },
+    Case {
         name: "block-write",
         package: "block",
         args: &["--write=written-by-xen"],
