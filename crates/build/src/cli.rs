@@ -126,6 +126,13 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         "xenlab" => xenlab::command(&Workspace::current()?, &inv.rest),
+        "bench" => match need_target(inv)? {
+            Target::Xen => {
+                xenlab::bench::bench(&Workspace::current()?)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            t => Err(not_yet(t)),
+        },
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -10,6 +10,7 @@
 //!
 //! QEMU itself comes from the host (`qemu-system-x86_64`, 10.x from bookworm-backports).
 
+pub mod bench;
 mod cpio;
 mod packages;
 mod scripts;
@@ -73,6 +74,8 @@ pub struct Outcome {
     pub disk0: String,
     /// From `xl create` to the domain's end, ms (10 ms resolution).
     pub ms: u64,
+    /// CPU time the domain used, ms (100 ms resolution; `None` when unknown).
+    pub cpu_ms: Option<u64>,
 }
 
 impl Outcome {
@@ -326,6 +329,7 @@ impl Parser {
                         Some(("state", v)) => o.state = v.to_string(),
                         Some(("status", v)) => o.status = v.parse().ok(),
                         Some(("ms", v)) => o.ms = v.parse().unwrap_or(0),
+                        Some(("cpu", v)) => o.cpu_ms = parse_tenths_ms(v),
                         _ => {}
                     }
                 }
@@ -336,6 +340,13 @@ impl Parser {
         }
         None
     }
+}
+
+/// `"1.5"` seconds (xl's one-decimal CPU time) as 1500 ms.
+fn parse_tenths_ms(v: &str) -> Option<u64> {
+    let (s, frac) = v.split_once('.').unwrap_or((v, "0"));
+    let tenths: u64 = frac.get(..1)?.parse().ok()?;
+    Some(s.parse::<u64>().ok()? * 1000 + tenths * 100)
 }
 
 /// `cargo xtask xenlab [-- IMAGE.xen [ARGS...]]`: assembles the lab, and boots IMAGE in it when
@@ -423,7 +434,7 @@ mod tests {
             assert_eq!(p.line(l), None);
         }
         let o = p
-            .line("\x1b[0m@@xenlab end hello state=shutdown status=0 ms=4500")
+            .line("\x1b[0m@@xenlab end hello state=shutdown status=0 ms=4500 cpu=0.3")
             .unwrap();
         assert_eq!(o.name, "hello");
         assert_eq!(o.console, ["hello"]);

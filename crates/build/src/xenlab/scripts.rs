@@ -28,7 +28,7 @@ uptime_cs() { read up rest </proc/uptime; echo ${up%.*}${up#*.}; }
 
 reset_disks() {
   for d in 0 1; do
-    printf 'xenlab disk %s\n' $d | dd of=/disk$d.img bs=512 count=1 conv=notrunc,sync 2>/dev/null
+    printf 'xenlab disk %s' $d | dd of=/disk$d.img bs=512 count=1 conv=notrunc,sync 2>/dev/null
   done
 }
 
@@ -66,10 +66,11 @@ run_guest() {
   cat /var/log/xen/console/guest-$name.log 2>/dev/null
   echo
   echo "@@xenlab console-end"
+  cpu=$(xl list $name 2>/dev/null | awk 'NR==2 {print $6}')
   d=$(head -c 512 /disk0.img | tr -d '\000\n')
   echo "@@xenlab disk0 $d"
   xl destroy $name >/dev/null 2>&1
-  echo "@@xenlab end $name state=$state status=$status ms=$(( (t1 - t0) * 10 ))"
+  echo "@@xenlab end $name state=$state status=$status ms=$(( (t1 - t0) * 10 )) cpu=${cpu:-none}"
 }
 
 echo "@@xenlab ready"

@@ -27,6 +27,8 @@ pub struct Case {
     pub disk0: Option<&'static str>,
     /// A line dom0's command output must contain.
     pub dom0_contains: Option<&'static str>,
+    /// The most CPU time the domain may use, ms: a guest that sleeps must not spin.
+    pub max_cpu_ms: Option<u64>,
 }
 
 /// The suite.
@@ -41,6 +43,8 @@ pub const CASES: &[Case] = &[
         console_contains: None,
         disk0: None,
         dom0_contains: None,
+        // Four seconds of sleeping: spinning would use about four seconds of CPU.
+        max_cpu_ms: Some(1500),
     },
     Case {
         name: "hello-key",
@@ -52,6 +56,7 @@ pub const CASES: &[Case] = &[
         console_contains: None,
         disk0: None,
         dom0_contains: None,
+        max_cpu_ms: None,
     },
     Case {
         name: "hello-key-missing",
@@ -63,6 +68,7 @@ pub const CASES: &[Case] = &[
         console_contains: None,
         disk0: None,
         dom0_contains: None,
+        max_cpu_ms: None,
     },
     Case {
         name: "crash",
@@ -74,6 +80,19 @@ pub const CASES: &[Case] = &[
         console_contains: Some("panic: "),
         disk0: None,
         dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
+        name: "trap",
+        package: "xen-crash",
+        args: &["--trap"],
+        dom0: None,
+        status: 255,
+        console: None,
+        console_contains: Some("trap: vector 14 (page fault), error 0x0"),
+        disk0: None,
+        dom0_contains: None,
+        max_cpu_ms: None,
     },
     Case {
         name: "block-read",
@@ -88,6 +107,7 @@ pub const CASES: &[Case] = &[
         console_contains: None,
         disk0: Some("xenlab disk 0"),
         dom0_contains: None,
+        max_cpu_ms: None,
     },
     Case {
         name: "block-write",
@@ -102,6 +122,7 @@ pub const CASES: &[Case] = &[
         console_contains: None,
         disk0: Some("written-by-xen"),
         dom0_contains: None,
+        max_cpu_ms: None,
     },
     Case {
         name: "net-responder",
@@ -113,6 +134,7 @@ pub const CASES: &[Case] = &[
         console_contains: None,
         disk0: None,
         dom0_contains: Some("3 packets transmitted, 3 packets received, 0% packet loss"),
+        max_cpu_ms: None,
     },
 ];
 
@@ -140,6 +162,14 @@ fn check(case: &Case, o: &Outcome) -> Vec<String> {
         && o.disk0 != text
     {
         errors.push(format!("disk reads {:?}, expected {text:?}", o.disk0));
+    }
+    if let Some(max) = case.max_cpu_ms
+        && o.cpu_ms.is_none_or(|c| c > max)
+    {
+        errors.push(format!(
+            "used {:?} ms of CPU, at most {max} allowed",
+            o.cpu_ms
+        ));
     }
     if let Some(text) = case.dom0_contains
         && !o.dom0.iter().any(|l| l.contains(text))
@@ -177,8 +207,10 @@ pub fn test(ws: &Workspace, only: Option<&str>) -> Result<()> {
         let errors = check(c, o);
         if errors.is_empty() {
             println!(
-                "xen test {} ... ok ({} ms from xl create to exit)",
-                c.name, o.ms
+                "xen test {} ... ok ({} ms from xl create to exit, {} ms CPU)",
+                c.name,
+                o.ms,
+                o.cpu_ms.map_or("?".into(), |c| c.to_string())
             );
         } else {
             failed += 1;
