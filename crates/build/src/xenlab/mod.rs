@@ -109,7 +109,8 @@ impl Lab {
             std::fs::write(&xen, out.stdout).map_err(|e| io_error(&xen, e))?;
         }
         let kernel = packages::kernel(&root)?;
-        let initrd = dir.join("dom0.cpio");
+        // Named after what goes into it, so a change to the scripts rebuilds it.
+        let initrd = dir.join(format!("dom0-{:016x}.cpio", packages::recipe_hash()));
         if !initrd.exists() {
             let bytes = packages::dom0_initramfs(&root)?;
             std::fs::write(&initrd, bytes).map_err(|e| io_error(&initrd, e))?;

@@ -173,6 +173,18 @@ fn libraries(root: &Path, binary: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(libs)
 }
 
+/// A hash (FNV-1a) of everything the dom0 initramfs is built from besides the packages.
+pub fn recipe_hash() -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let parts = [scripts::INIT, scripts::VIF, scripts::BLOCK];
+    for text in parts.iter().chain(MODULES).chain(PROGRAMS) {
+        for b in text.bytes().chain([0]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
 /// The dom0 initramfs: busybox, the Xen tools and their libraries, modules, scripts, `/init`.
 pub fn dom0_initramfs(root: &Path) -> Result<Vec<u8>> {
     let mut c = Cpio::default();
