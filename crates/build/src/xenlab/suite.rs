@@ -71,6 +71,18 @@ pub const CASES: &[Case] = &[
         max_cpu_ms: None,
     },
     Case {
+        name: "clock",
+        package: "xen-clock",
+        args: &[],
+        dom0: None,
+        status: 0,
+        console: Some(&["clock: wall clock plausible, 200 ms timer took 200-999 ms"]),
+        console_contains: None,
+        disk0: None,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
         name: "crash",
         package: "xen-crash",
         args: &[],
