@@ -1,5 +1,6 @@
 //! Ending the domain: the exit status goes to xenstore (`data/morgana-exit`, where the lab and
-//! any toolstack script can read it), the console is drained, then `SCHEDOP_shutdown` with
+//! any toolstack script can read it; without xenstore, as in a dom0, to the console as
+//! `morgana: exit status N`), the console is drained, then `SCHEDOP_shutdown` with
 //! reason poweroff, or crash for the abort status.
 
 use crate::abi::{self, SchedShutdown, hypercall};
@@ -13,7 +14,12 @@ pub const EXIT_STATUS_KEY: &str = "data/morgana-exit";
 pub fn exit(status: u8) -> ! {
     let mut digits = [0u8; 3];
     let text = format_status(status, &mut digits);
-    let _ = xenstore::write(EXIT_STATUS_KEY, text.as_bytes());
+    if xenstore::write(EXIT_STATUS_KEY, text.as_bytes()).is_err() {
+        // No xenstore (a dom0): the console is the only place left to say it.
+        console::write(b"morgana: exit status ");
+        console::write(text.as_bytes());
+        console::write(b"\n");
+    }
     console::flush();
     let reason = if status == morgana_rt::EXIT_ABORT {
         abi::SHUTDOWN_CRASH

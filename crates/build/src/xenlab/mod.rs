@@ -14,6 +14,7 @@ pub mod bench;
 mod cpio;
 mod packages;
 mod scripts;
+pub mod smoke;
 pub mod suite;
 
 use std::collections::BTreeSet;
@@ -350,10 +351,28 @@ fn parse_tenths_ms(v: &str) -> Option<u64> {
     Some(s.parse::<u64>().ok()? * 1000 + tenths * 100)
 }
 
-/// `cargo xtask xenlab [-- IMAGE.xen [ARGS...]]`: assembles the lab, and boots IMAGE in it when
-/// given; the exit status is the guest's.
+/// `cargo xtask xenlab [-- [--dom0] IMAGE.xen [ARGS...]]`: assembles the lab, and boots IMAGE
+/// in it when given (as a domU, or with `--dom0` as the PVH dom0 of the smoke tier); the exit
+/// status is the guest's.
 pub fn command(ws: &Workspace, rest: &[String]) -> Result<ExitCode> {
     let lab = Lab::assemble(ws)?;
+    if let Some((flag, rest)) = rest.split_first()
+        && flag == "--dom0"
+    {
+        let (image, args) = rest
+            .split_first()
+            .ok_or_else(|| Error::Usage("--dom0 needs an image".into()))?;
+        let image = Path::new(image);
+        xen::read_devices(image)?;
+        let o = smoke::run(&lab, image, args, Duration::from_secs(120))?;
+        for l in &o.console {
+            println!("{l}");
+        }
+        return o
+            .status
+            .map(ExitCode::from)
+            .ok_or_else(|| Error::Other("dom0 ended without an exit status".into()));
+    }
     let Some((image, args)) = rest.split_first() else {
         println!(
             "xen lab ready:\n  hypervisor {}\n  dom0 kernel {}\n  dom0 initramfs {}",

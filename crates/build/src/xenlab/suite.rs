@@ -191,6 +191,30 @@ fn check(case: &Case, o: &Outcome) -> Vec<String> {
     errors
 }
 
+/// The smoke tier: `hello-key` as PVH dom0 (console_io, memory map by hypercall, command line
+/// from the boot module); returns the number of failures.
+fn smoke_test(ws: &Workspace, lab: &Lab) -> Result<usize> {
+    let image = xen::build(ws, "hello-key", Profile::Debug)?;
+    let o = super::smoke::run(
+        lab,
+        &image,
+        &["--hello=dom0".to_string()],
+        std::time::Duration::from_secs(120),
+    )?;
+    let expected = ["dom0", "dom0", "dom0", "dom0"];
+    if o.console == expected && o.status == Some(0) {
+        println!("xen test dom0-smoke ... ok");
+        Ok(0)
+    } else {
+        println!("xen test dom0-smoke ... FAILED");
+        println!(
+            "    console {:?} status {:?}, expected {expected:?} and 0",
+            o.console, o.status
+        );
+        Ok(1)
+    }
+}
+
 /// Builds the suite's unikernels, boots them all in one lab run and checks each.
 pub fn test(ws: &Workspace, only: Option<&str>) -> Result<()> {
     let cases: Vec<&Case> = CASES
@@ -213,8 +237,11 @@ pub fn test(ws: &Workspace, only: Option<&str>) -> Result<()> {
         });
     }
     let lab = Lab::assemble(ws)?;
-    let outcomes = lab.run(&guests, true)?;
     let mut failed = 0;
+    if only.is_none_or(|p| p == "hello-key") {
+        failed += smoke_test(ws, &lab)?;
+    }
+    let outcomes = lab.run(&guests, true)?;
     for (c, o) in cases.iter().zip(&outcomes) {
         let errors = check(c, o);
         if errors.is_empty() {
