@@ -73,8 +73,11 @@ pub struct Outcome {
     pub xl: Vec<String>,
     /// The text at the start of the first lab disk after the guest ran.
     pub disk0: String,
-    /// From `xl create` to the domain's end, ms (10 ms resolution).
+    /// From unpausing the domain to seeing it end, ms (10 ms resolution; the end is polled
+    /// every 100 ms).
     pub ms: u64,
+    /// How long `xl create` (domain build, devices, hotplug) took, ms.
+    pub create_ms: u64,
     /// CPU time the domain used, ms (100 ms resolution; `None` when unknown).
     pub cpu_ms: Option<u64>,
 }
@@ -331,6 +334,7 @@ impl Parser {
                         Some(("state", v)) => o.state = v.to_string(),
                         Some(("status", v)) => o.status = v.parse().ok(),
                         Some(("ms", v)) => o.ms = v.parse().unwrap_or(0),
+                        Some(("create_ms", v)) => o.create_ms = v.parse().unwrap_or(0),
                         Some(("cpu", v)) => o.cpu_ms = parse_tenths_ms(v),
                         _ => {}
                     }
@@ -454,7 +458,9 @@ mod tests {
             assert_eq!(p.line(l), None);
         }
         let o = p
-            .line("\x1b[0m@@xenlab end hello state=shutdown status=0 ms=4500 cpu=0.3")
+            .line(
+                "\x1b[0m@@xenlab end hello state=shutdown status=0 ms=4500 create_ms=3900 cpu=0.3",
+            )
             .unwrap();
         assert_eq!(o.name, "hello");
         assert_eq!(o.console, ["hello"]);

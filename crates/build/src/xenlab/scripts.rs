@@ -36,13 +36,16 @@ run_guest() {
   i=$1; name=$2; timeout=$3
   reset_disks
   echo "@@xenlab begin $name"
-  t0=$(uptime_cs)
-  if ! xl create /guests/$i/guest.cfg >/tmp/xl.log 2>&1; then
+  tc=$(uptime_cs)
+  # Created paused, so the guest's own run is timed from the unpause.
+  if ! xl create -p /guests/$i/guest.cfg >/tmp/xl.log 2>&1; then
     sed 's/^/@@xenlab xl /' /tmp/xl.log
     xl destroy $name >/dev/null 2>&1
     echo "@@xenlab end $name state=create-failed status=none ms=0"
     return
   fi
+  t0=$(uptime_cs)
+  xl unpause $name
   if [ -f /guests/$i/dom0.sh ]; then
     sh /guests/$i/dom0.sh 2>&1 | sed 's/^/@@xenlab dom0 /'
   fi
@@ -70,7 +73,7 @@ run_guest() {
   d=$(head -c 512 /disk0.img | tr -d '\000\n')
   echo "@@xenlab disk0 $d"
   xl destroy $name >/dev/null 2>&1
-  echo "@@xenlab end $name state=$state status=$status ms=$(( (t1 - t0) * 10 )) cpu=${cpu:-none}"
+  echo "@@xenlab end $name state=$state status=$status ms=$(( (t1 - t0) * 10 )) create_ms=$(( (t0 - tc) * 10 )) cpu=${cpu:-none}"
 }
 
 echo "@@xenlab ready"

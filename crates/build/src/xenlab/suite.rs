@@ -246,7 +246,7 @@ pub fn test(ws: &Workspace, only: Option<&str>) -> Result<()> {
         let errors = check(c, o);
         if errors.is_empty() {
             println!(
-                "xen test {} ... ok ({} ms from xl create to exit, {} ms CPU)",
+                "xen test {} ... ok ({} ms from unpause to exit, {} ms CPU)",
                 c.name,
                 o.ms,
                 o.cpu_ms.map_or("?".into(), |c| c.to_string())
