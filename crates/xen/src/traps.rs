@@ -20,7 +20,7 @@ pub struct TrapFrame {
 }
 
 // Per-vector stubs: push a zero error code where the CPU pushes none, push the vector, then the
-// common path passes a pointer to the frame to `morgana_trap` (which never returns).
+// common path passes a pointer to the frame and CR2 to `morgana_trap` (which never returns).
 core::arch::global_asm!(
     r#"
     .section .text.morgana_traps, "ax"
@@ -44,6 +44,7 @@ core::arch::global_asm!(
 
 morgana_trap_common:
     movq %rsp, %rdi
+    movq %cr2, %rsi
     andq $-16, %rsp
     call morgana_trap
     ud2
@@ -138,11 +139,9 @@ impl Write for Report {
     }
 }
 
+/// Called by the stubs with the frame and CR2 (read first thing, before anything can fault).
 #[unsafe(no_mangle)]
-extern "C" fn morgana_trap(frame: &TrapFrame) -> ! {
-    let cr2: u64;
-    // SAFETY: reading CR2 has no side effect.
-    unsafe { core::arch::asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack)) };
+extern "C" fn morgana_trap(frame: &TrapFrame, cr2: u64) -> ! {
     let mut r = Report([0; 160], 0);
     let _ = writeln!(
         r,
