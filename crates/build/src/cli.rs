@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use crate::{Error, Profile, Result, Target, Workspace, elf, hvt, run_checked, toolchain, unix};
+use crate::{
+    Error, Profile, Result, Target, Workspace, elf, hvt, run_checked, toolchain, unix, xen, xenlab,
+};
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -17,6 +19,7 @@ commands:
   bindings [-- --check]                          regenerate (or check) committed C bindings
   inspect IMAGE                                  print an hvt image's ABI and manifest notes
                                                  as JSON
+  xenlab [-- IMAGE.xen [ARGS...]]                assemble the Xen test lab; boot IMAGE in it
 
 targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
 
@@ -102,7 +105,7 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             let path = match need_target(inv)? {
                 Target::Unix => unix::build(&ws, need_package(inv)?, inv.profile)?,
                 Target::Hvt => hvt::build(&ws, need_package(inv)?, inv.profile)?,
-                t => return Err(not_yet(t)),
+                Target::Xen => xen::build(&ws, need_package(inv)?, inv.profile)?,
             };
             println!("{}", path.display());
             Ok(ExitCode::SUCCESS)
@@ -112,21 +115,21 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             let status = match need_target(inv)? {
                 Target::Unix => unix::run(&ws, need_package(inv)?, inv.profile, &inv.rest)?,
                 Target::Hvt => hvt::run(&ws, need_package(inv)?, inv.profile, &inv.rest)?,
-                t => return Err(not_yet(t)),
+                Target::Xen => {
+                    return xenlab::run_package(&ws, need_package(inv)?, inv.profile, &inv.rest);
+                }
             };
             Ok(exit_code(status))
         }
         "test" => {
             let ws = Workspace::current()?;
-            let targets = inv
-                .target
-                .map_or_else(|| vec![Target::Unix, Target::Hvt], |t| vec![t]);
+            let targets = inv.target.map_or_else(|| Target::ALL.to_vec(), |t| vec![t]);
             for t in targets {
                 eprintln!("morgana: running the {t} tests");
                 match t {
                     Target::Unix => unix::test(&ws, inv.package.as_deref())?,
                     Target::Hvt => hvt::test(&ws)?,
-                    t => return Err(not_yet(t)),
+                    Target::Xen => xenlab::suite::test(&ws, inv.package.as_deref())?,
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -138,6 +141,14 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             println!("{}", elf::inspect(std::path::Path::new(image))?);
             Ok(ExitCode::SUCCESS)
         }
+        "xenlab" => xenlab::command(&Workspace::current()?, &inv.rest),
+        "bench" => match need_target(inv)? {
+            Target::Xen => {
+                xenlab::bench::bench(&Workspace::current()?)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            t => Err(not_yet(t)),
+        },
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -16,6 +16,8 @@ pub mod elf;
 pub mod hvt;
 pub mod toolchain;
 pub mod unix;
+pub mod xen;
+pub mod xenlab;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -29,6 +29,8 @@ extern crate alloc;
 use morgana_hvt as backend;
 #[cfg(not(any(target_os = "hvt", target_os = "xen")))]
 use morgana_unix as backend;
+#[cfg(target_os = "xen")]
+use morgana_xen as backend;
 
 pub use embassy_executor::Spawner;
 pub use embassy_time as time;
@@ -145,6 +147,8 @@ pub mod __private {
     pub use crate::backend::start;
     #[cfg(target_os = "hvt")]
     pub use morgana_hvt::notes;
+    #[cfg(target_os = "xen")]
+    pub use morgana_xen::devices_note;
 }
 
 /// The hvt entry: the image's notes and `_start`.
@@ -201,5 +205,24 @@ macro_rules! __entry {
         const _: () = {
             let _ = $app;
         };
+    };
+}
+
+#[cfg(target_os = "xen")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __entry {
+    ($app:path, $devices:ident) => {
+        const __MORGANA_DEVICES_NOTE_LEN: usize =
+            $crate::__private::devices_note::encoded_len($devices);
+        // The declarations, for the build tool's xl config.
+        #[used]
+        #[unsafe(link_section = ".morgana.devices")]
+        static __MORGANA_DEVICES_NOTE: [u8; __MORGANA_DEVICES_NOTE_LEN] =
+            $crate::__private::devices_note::encode($devices);
+        #[unsafe(no_mangle)]
+        fn __morgana_xen_main() -> ! {
+            $crate::__private::start($devices, $app)
+        }
     };
 }

@@ -1,0 +1,254 @@
+//! The `xen` target: a Xen PVH image (`target/xen/NAME.xen`) and its xl config
+//! (`target/xen/NAME.xl`), built with the target JSON and linker script in `targets/`.
+//!
+//! The xl config's `vif` and `disk` lines come from the devices the application declares,
+//! which the image carries in its `.morgana.devices` section (one `KIND:NAME` line each).
+
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Profile, Result, Workspace, cargo, run_checked, toolchain};
+
+/// The target JSON's name (without `.json`), also cargo's directory for its artifacts.
+pub const TARGET_NAME: &str = "x86_64-morgana-xen";
+/// Memory given to a guest by the generated xl config, MiB.
+pub const DEFAULT_MEMORY_MIB: u32 = 32;
+
+/// A device declared by the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredDevice {
+    /// `net` or `block`.
+    pub kind: String,
+    /// The device's name.
+    pub name: String,
+}
+
+/// Builds `package` for Xen; returns the image path (`target/xen/NAME.xen`), next to which
+/// `NAME.xl` is written.
+pub fn build(ws: &Workspace, package: &str, profile: Profile) -> Result<PathBuf> {
+    toolchain::ensure_rust_src()?;
+    let targets = ws.root.join("targets");
+    let spec = targets.join(format!("{TARGET_NAME}.json"));
+    let script = targets.join("xen.ld");
+    let mut cmd = cargo();
+    cmd.current_dir(&ws.root)
+        .args(["build", "--package", package, "--bin", package, "--target"])
+        .arg(&spec)
+        .args([
+            "-Zjson-target-spec",
+            "-Zbuild-std=core,alloc",
+            "-Zbuild-std-features=compiler-builtins-mem",
+        ])
+        // Nightly flags on the pinned stable compiler, for this one cargo call only.
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env(
+            "CARGO_ENCODED_RUSTFLAGS",
+            format!("-Clink-arg=-T{}", script.display()),
+        );
+    if profile == Profile::Release {
+        cmd.arg("--release");
+    }
+    run_checked(&mut cmd)?;
+    let elf = ws
+        .target_dir()
+        .join(TARGET_NAME)
+        .join(profile.dir())
+        .join(package);
+    let out_dir = ws.target_dir().join("xen");
+    std::fs::create_dir_all(&out_dir).map_err(|e| io_error(&out_dir, e))?;
+    let image = out_dir.join(format!("{package}.xen"));
+    std::fs::copy(&elf, &image).map_err(|e| io_error(&elf, e))?;
+    let devices = read_devices(&image)?;
+    let xl = out_dir.join(format!("{package}.xl"));
+    let text = xl_config(&XlConfig {
+        name: package,
+        kernel: &image,
+        memory_mib: DEFAULT_MEMORY_MIB,
+        devices: &devices,
+        extra: &[],
+        lab: false,
+    });
+    std::fs::write(&xl, text).map_err(|e| io_error(&xl, e))?;
+    Ok(image)
+}
+
+pub(crate) fn io_error(path: &Path, e: std::io::Error) -> Error {
+    Error::Other(format!("{}: {e}", path.display()))
+}
+
+/// What an xl config is made of.
+#[derive(Debug)]
+pub struct XlConfig<'a> {
+    /// The domain's name.
+    pub name: &'a str,
+    /// The image.
+    pub kernel: &'a Path,
+    /// Memory, MiB.
+    pub memory_mib: u32,
+    /// The application's devices.
+    pub devices: &'a [DeclaredDevice],
+    /// The command line (the application's arguments).
+    pub extra: &'a [String],
+    /// For the lab: keep the domain after it stops (so its status can be read), and use the
+    /// lab's hotplug scripts, vif address and loop disks.
+    pub lab: bool,
+}
+
+/// The xl config text for `c`.
+pub fn xl_config(c: &XlConfig<'_>) -> String {
+    let keep = if c.lab { "preserve" } else { "destroy" };
+    let mut s = format!(
+        "# xl config for the Morgana unikernel {name}\n\
+         name = \"{name}\"\n\
+         type = \"pvh\"\n\
+         kernel = \"{kernel}\"\n\
+         memory = {mem}\n\
+         vcpus = 1\n\
+         on_poweroff = \"{keep}\"\n\
+         on_crash = \"{keep}\"\n\
+         on_reboot = \"destroy\"\n",
+        name = c.name,
+        kernel = c.kernel.display(),
+        mem = c.memory_mib,
+    );
+    if !c.extra.is_empty() {
+        s.push_str(&format!(
+            "extra = \"{}\"\n",
+            c.extra.join(" ").replace('"', "'")
+        ));
+    }
+    let nets: Vec<String> = c
+        .devices
+        .iter()
+        .filter(|d| d.kind == "net")
+        .enumerate()
+        .map(|(i, d)| {
+            let mac = format!("00:16:3e:00:00:{:02x}", i + 1);
+            if c.lab {
+                format!("'mac={mac}, script=/etc/xen/scripts/morgana-vif'")
+            } else {
+                format!("'mac={mac}, bridge=xenbr0' # {}", d.name)
+            }
+        })
+        .collect();
+    if !nets.is_empty() {
+        s.push_str(&format!("vif = [\n  {}\n]\n", nets.join(",\n  ")));
+    }
+    let disks: Vec<String> = c
+        .devices
+        .iter()
+        .filter(|d| d.kind == "block")
+        .enumerate()
+        .map(|(i, d)| {
+            let vdev = format!("xvd{}", (b'a' + i as u8) as char);
+            if c.lab {
+                format!(
+                    "'format=raw, vdev={vdev}, access=rw, script=/etc/xen/scripts/morgana-block, target=/dev/loop{i}'"
+                )
+            } else {
+                format!(
+                    "'format=raw, vdev={vdev}, access=rw, target={}-{}.img' # {}",
+                    c.name, d.name, d.name
+                )
+            }
+        })
+        .collect();
+    if !disks.is_empty() {
+        s.push_str(&format!("disk = [\n  {}\n]\n", disks.join(",\n  ")));
+    }
+    s
+}
+
+/// Reads the devices an image declares from its `.morgana.devices` section.
+pub fn read_devices(image: &Path) -> Result<Vec<DeclaredDevice>> {
+    let bytes = std::fs::read(image).map_err(|e| io_error(image, e))?;
+    let section = elf_section(&bytes, ".morgana.devices")
+        .ok_or_else(|| Error::Other(format!("{}: not an ELF64 image", image.display())))?;
+    parse_devices(section.unwrap_or_default())
+        .ok_or_else(|| Error::Other(format!("{}: malformed device list", image.display())))
+}
+
+/// Parses `KIND:NAME` lines.
+pub fn parse_devices(bytes: &[u8]) -> Option<Vec<DeclaredDevice>> {
+    std::str::from_utf8(bytes)
+        .ok()?
+        .lines()
+        .map(|line| {
+            let (kind, name) = line.split_once(':')?;
+            matches!(kind, "net" | "block").then(|| DeclaredDevice {
+                kind: kind.to_string(),
+                name: name.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The contents of section `name` of an ELF64 little-endian file: `None` when the file is not
+/// one, `Some(None)` when it has no such section.
+pub fn elf_section<'a>(elf: &'a [u8], name: &str) -> Option<Option<&'a [u8]>> {
+    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(elf.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
+    if elf.get(..6)? != b"\x7fELF\x02\x01" {
+        return None;
+    }
+    let shoff = usize::try_from(u64_at(0x28)?).ok()?;
+    let shentsize = usize::from(u16_at(0x3a)?);
+    let shnum = usize::from(u16_at(0x3c)?);
+    let shstrndx = usize::from(u16_at(0x3e)?);
+    let header = |i: usize| shoff.checked_add(i.checked_mul(shentsize)?);
+    let strtab = usize::try_from(u64_at(header(shstrndx)? + 24)?).ok()?;
+    for i in 0..shnum {
+        let h = header(i)?;
+        let name_off = strtab.checked_add(u32_at(h)? as usize)?;
+        let end = elf.get(name_off..)?.iter().position(|&b| b == 0)?;
+        if &elf[name_off..name_off + end] == name.as_bytes() {
+            let off = usize::try_from(u64_at(h + 24)?).ok()?;
+            let size = usize::try_from(u64_at(h + 32)?).ok()?;
+            return Some(Some(elf.get(off..off.checked_add(size)?)?));
+        }
+    }
+    Some(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_lines_parse_and_refuse_junk() {
+        let d = parse_devices(b"net:service\nblock:storage\n").unwrap();
+        assert_eq!(d.len(), 2);
+        assert_eq!(
+            (d[1].kind.as_str(), d[1].name.as_str()),
+            ("block", "storage")
+        );
+        assert_eq!(parse_devices(b"").unwrap(), vec![]);
+        assert_eq!(parse_devices(b"tape:x\n"), None);
+        assert_eq!(parse_devices(b"net\n"), None);
+    }
+
+    #[test]
+    fn xl_config_lists_devices() {
+        let devices = parse_devices(b"net:service\nblock:storage\n").unwrap();
+        let text = xl_config(&XlConfig {
+            name: "app",
+            kernel: Path::new("app.xen"),
+            memory_mib: 32,
+            devices: &devices,
+            extra: &["--a=1".to_string()],
+            lab: true,
+        });
+        assert!(text.contains("type = \"pvh\"\n"));
+        assert!(text.contains("extra = \"--a=1\"\n"));
+        assert!(text.contains("'mac=00:16:3e:00:00:01, script=/etc/xen/scripts/morgana-vif'"));
+        // xl reads everything after `target=` as the target: it must come last.
+        assert!(text.contains("script=/etc/xen/scripts/morgana-block, target=/dev/loop0'"));
+        assert!(text.contains("on_poweroff = \"preserve\"\n"));
+    }
+
+    #[test]
+    fn elf_reader_refuses_non_elf() {
+        assert_eq!(elf_section(b"not an elf at all", ".x"), None);
+        assert_eq!(elf_section(b"", ".x"), None);
+    }
+}

@@ -1,0 +1,269 @@
+//! `cargo xtask test --target xen`: the examples and the xen tests, booted in one lab run,
+//! each checked for its exact console output, exit status and what dom0 saw.
+
+use crate::xen::{self, read_devices};
+use crate::{Error, Profile, Result, Workspace};
+
+use super::{Guest, Lab, Outcome};
+
+/// One test: a unikernel, its arguments, what dom0 does meanwhile, and the expectations.
+#[derive(Debug)]
+pub struct Case {
+    /// Test name, also the domain name.
+    pub name: &'static str,
+    /// The package to build.
+    pub package: &'static str,
+    /// Its command line.
+    pub args: &'static [&'static str],
+    /// A dom0 shell command run while the guest runs.
+    pub dom0: Option<&'static str>,
+    /// The exit status the lab must report.
+    pub status: u8,
+    /// Exact console lines (`None`: not checked).
+    pub console: Option<&'static [&'static str]>,
+    /// A line the console must contain (for messages with variable parts).
+    pub console_contains: Option<&'static str>,
+    /// Text dom0 must read at the start of the disk afterwards.
+    pub disk0: Option<&'static str>,
+    /// A line dom0's command output must contain.
+    pub dom0_contains: Option<&'static str>,
+    /// The most CPU time the domain may use, ms: a guest that sleeps must not spin.
+    pub max_cpu_ms: Option<u64>,
+}
+
+/// The suite.
+pub const CASES: &[Case] = &[
+    Case {
+        name: "hello",
+        package: "hello",
+        args: &[],
+        dom0: None,
+        status: 0,
+        console: Some(&["hello", "hello", "hello", "hello"]),
+        console_contains: None,
+        disk0: None,
+        dom0_contains: None,
+        // Four seconds of sleeping: spinning would use about four seconds of CPU.
+        max_cpu_ms: Some(1500),
+    },
+    Case {
+        name: "hello-key",
+        package: "hello-key",
+        args: &["--hello=xen"],
+        dom0: None,
+        status: 0,
+        console: Some(&["xen", "xen", "xen", "xen"]),
+        console_contains: None,
+        disk0: None,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
+        name: "hello-key-missing",
+        package: "hello-key",
+        args: &[],
+        dom0: None,
+        status: 1,
+        console: Some(&["error: missing boot argument --hello=TEXT"]),
+        console_contains: None,
+        disk0: None,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
+        name: "clock",
+        package: "xen-clock",
+        args: &[],
+        dom0: None,
+        status: 0,
+        console: Some(&["clock: wall clock plausible, 200 ms timer took 200-999 ms"]),
+        console_contains: None,
+        disk0: None,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
+        name: "crash",
+        package: "xen-crash",
+        args: &[],
+        dom0: None,
+        status: 255,
+        console: None,
+        console_contains: Some("panic: "),
+        disk0: None,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
+        name: "trap",
+        package: "xen-crash",
+        args: &["--trap"],
+        dom0: None,
+        status: 255,
+        console: None,
+        console_contains: Some("trap: vector 14 (page fault), error 0x0"),
+        disk0: None,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
+        name: "block-read",
+        package: "block",
+        args: &[],
+        dom0: None,
+        status: 0,
+        console: Some(&[
+            "storage: 8192 sectors of 512 bytes",
+            "sector 0: \"xenlab disk 0\"",
+        ]),
+        console_contains: None,
+        disk0: Some("xenlab disk 0"),
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
+        name: "block-write",
+        package: "block",
+        args: &["--write=written-by-xen"],
+        dom0: None,
+        status: 0,
+        console: Some(&[
+            "storage: 8192 sectors of 512 bytes",
+            "sector 0: \"written-by-xen\"",
+        ]),
+        console_contains: None,
+        disk0: Some("written-by-xen"),
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
+        name: "net-responder",
+        package: "xen-net-responder",
+        args: &["--ip=10.0.0.2", "--pings=3"],
+        dom0: Some("ping -c 3 -W 5 10.0.0.2; ip neigh show 10.0.0.2"),
+        status: 0,
+        console: Some(&["net-responder: 10.0.0.2 answered 3 pings"]),
+        console_contains: None,
+        disk0: None,
+        dom0_contains: Some("3 packets transmitted, 3 packets received, 0% packet loss"),
+        max_cpu_ms: None,
+    },
+];
+
+fn check(case: &Case, o: &Outcome) -> Vec<String> {
+    let mut errors = Vec::new();
+    if o.effective_status() != Some(case.status) {
+        errors.push(format!(
+            "status {:?} (state {}), expected {}",
+            o.effective_status(),
+            o.state,
+            case.status
+        ));
+    }
+    if let Some(lines) = case.console
+        && o.console != lines
+    {
+        errors.push(format!("console {:?}, expected {lines:?}", o.console));
+    }
+    if let Some(text) = case.console_contains
+        && !o.console.iter().any(|l| l.contains(text))
+    {
+        errors.push(format!("console {:?} lacks {text:?}", o.console));
+    }
+    if let Some(text) = case.disk0
+        && o.disk0 != text
+    {
+        errors.push(format!("disk reads {:?}, expected {text:?}", o.disk0));
+    }
+    if let Some(max) = case.max_cpu_ms
+        && o.cpu_ms.is_none_or(|c| c > max)
+    {
+        errors.push(format!(
+            "used {:?} ms of CPU, at most {max} allowed",
+            o.cpu_ms
+        ));
+    }
+    if let Some(text) = case.dom0_contains
+        && !o.dom0.iter().any(|l| l.contains(text))
+    {
+        errors.push(format!("dom0 saw {:?}, lacking {text:?}", o.dom0));
+    }
+    errors
+}
+
+/// The smoke tier: `hello-key` as PVH dom0 (console_io, memory map by hypercall, command line
+/// from the boot module); returns the number of failures.
+fn smoke_test(ws: &Workspace, lab: &Lab) -> Result<usize> {
+    let image = xen::build(ws, "hello-key", Profile::Debug)?;
+    let o = super::smoke::run(
+        lab,
+        &image,
+        &["--hello=dom0".to_string()],
+        std::time::Duration::from_secs(120),
+    )?;
+    let expected = ["dom0", "dom0", "dom0", "dom0"];
+    if o.console == expected && o.status == Some(0) {
+        println!("xen test dom0-smoke ... ok");
+        Ok(0)
+    } else {
+        println!("xen test dom0-smoke ... FAILED");
+        println!(
+            "    console {:?} status {:?}, expected {expected:?} and 0",
+            o.console, o.status
+        );
+        Ok(1)
+    }
+}
+
+/// Builds the suite's unikernels, boots them all in one lab run and checks each.
+pub fn test(ws: &Workspace, only: Option<&str>) -> Result<()> {
+    let cases: Vec<&Case> = CASES
+        .iter()
+        .filter(|c| only.is_none_or(|p| p == c.package || p == c.name))
+        .collect();
+    if cases.is_empty() {
+        return Err(Error::Usage("no xen test matches that package".into()));
+    }
+    let mut guests = Vec::new();
+    for c in &cases {
+        let image = xen::build(ws, c.package, Profile::Debug)?;
+        guests.push(Guest {
+            name: c.name.to_string(),
+            devices: read_devices(&image)?,
+            image,
+            args: c.args.iter().map(|s| s.to_string()).collect(),
+            dom0: c.dom0.map(str::to_string),
+            timeout_s: 60,
+        });
+    }
+    let lab = Lab::assemble(ws)?;
+    let mut failed = 0;
+    if only.is_none_or(|p| p == "hello-key") {
+        failed += smoke_test(ws, &lab)?;
+    }
+    let outcomes = lab.run(&guests, true)?;
+    for (c, o) in cases.iter().zip(&outcomes) {
+        let errors = check(c, o);
+        if errors.is_empty() {
+            println!(
+                "xen test {} ... ok ({} ms from unpause to exit, {} ms CPU)",
+                c.name,
+                o.ms,
+                o.cpu_ms.map_or("?".into(), |c| c.to_string())
+            );
+        } else {
+            failed += 1;
+            println!("xen test {} ... FAILED", c.name);
+            for e in errors {
+                println!("    {e}");
+            }
+            for l in &o.xl {
+                println!("    xl: {l}");
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Error::Failed(format!("{failed} xen test(s)")));
+    }
+    Ok(())
+}

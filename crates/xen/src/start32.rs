@@ -1,0 +1,118 @@
+//! The PVH entry: from 32-bit protected mode without paging to long mode on our own page tables.
+//!
+//! Xen enters at the address in the `XEN_ELFNOTE_PHYS32_ENTRY` note with `%ebx` holding the
+//! physical address of the [`crate::abi::HvmStartInfo`], paging off and interrupts off. We
+//! identity-map the first 4 GiB with 2 MiB pages (which covers the special pages Xen puts just
+//! below 4 GiB: console and xenstore rings), load a GDT with a 64-bit code segment, enable PAE,
+//! long mode and paging, switch to our stack and call `morgana_xen_boot(start_info)`.
+
+core::arch::global_asm!(
+    r#"
+    .section .note.Xen, "a", @note
+    .balign 4
+    .long 4
+    .long 4
+    .long {phys32_entry}
+    .asciz "Xen"
+    .balign 4
+    .long morgana_pvh_start32
+    .balign 4
+
+    .section .text.boot, "ax"
+    .code32
+    .global morgana_pvh_start32
+morgana_pvh_start32:
+    cli
+    cld
+    movl %ebx, morgana_start_info_paddr
+
+    /* PML4[0] -> PDPT; PDPT[0..4] -> four page directories; each PD entry maps 2 MiB. */
+    movl $morgana_pdpt, %eax
+    orl $3, %eax
+    movl %eax, morgana_pml4
+    xorl %ecx, %ecx
+1:  movl %ecx, %eax
+    shll $12, %eax
+    addl $morgana_pd, %eax
+    orl $3, %eax
+    movl %eax, morgana_pdpt(,%ecx,8)
+    incl %ecx
+    cmpl $4, %ecx
+    jb 1b
+    xorl %ecx, %ecx
+2:  movl %ecx, %eax
+    shll $21, %eax
+    orl $0x83, %eax
+    movl %eax, morgana_pd(,%ecx,8)
+    movl $0, morgana_pd+4(,%ecx,8)
+    incl %ecx
+    cmpl $2048, %ecx
+    jb 2b
+
+    movl %cr4, %eax
+    orl $0x20, %eax
+    movl %eax, %cr4
+    movl $morgana_pml4, %eax
+    movl %eax, %cr3
+    movl $0xc0000080, %ecx
+    rdmsr
+    orl $0x100, %eax
+    wrmsr
+    movl %cr0, %eax
+    orl $0x80000001, %eax
+    movl %eax, %cr0
+    lgdt morgana_gdt_ptr
+    ljmp $0x08, $3f
+
+    .code64
+3:  movw $0x10, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    xorw %ax, %ax
+    movw %ax, %fs
+    movw %ax, %gs
+    movabsq $morgana_stack_top, %rsp
+    xorl %ebp, %ebp
+    movl morgana_start_info_paddr, %edi
+    call morgana_xen_boot
+4:  hlt
+    jmp 4b
+
+    .section .rodata.morgana_gdt, "a"
+    .balign 16
+morgana_gdt:
+    .quad 0
+    .quad 0x00af9a000000ffff
+    .quad 0x00cf92000000ffff
+morgana_gdt_end:
+    .balign 4
+morgana_gdt_ptr:
+    .word morgana_gdt_end - morgana_gdt - 1
+    .long morgana_gdt
+
+    .section .data.morgana_start_info, "aw"
+    .balign 4
+    .global morgana_start_info_paddr
+morgana_start_info_paddr:
+    .long 0
+
+    .section .bss.morgana_boot, "aw", @nobits
+    .balign 4096
+morgana_pml4:
+    .skip 4096
+morgana_pdpt:
+    .skip 4096
+morgana_pd:
+    .skip 4 * 4096
+morgana_stack:
+    .skip {stack_size}
+morgana_stack_top:
+"#,
+    phys32_entry = const crate::abi::XEN_ELFNOTE_PHYS32_ENTRY,
+    stack_size = const STACK_SIZE,
+    options(att_syntax)
+);
+
+/// Bytes of the boot stack, on which the whole unikernel runs.
+pub const STACK_SIZE: usize = 256 * 1024;

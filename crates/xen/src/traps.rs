@@ -1,0 +1,157 @@
+//! The IDT: every CPU exception is reported on the console (vector, name, error code, `rip`,
+//! `cr2`) and ends the domain as crashed with the abort status.
+
+use core::fmt::Write;
+
+/// What the stubs push before calling [`morgana_trap`].
+#[repr(C)]
+#[derive(Debug)]
+pub struct TrapFrame {
+    /// Exception vector.
+    pub vector: u64,
+    /// Error code (0 for vectors without one).
+    pub error: u64,
+    /// Faulting instruction.
+    pub rip: u64,
+    /// Code segment.
+    pub cs: u64,
+    /// Flags.
+    pub rflags: u64,
+}
+
+// Per-vector stubs: push a zero error code where the CPU pushes none, push the vector, then the
+// common path passes a pointer to the frame and CR2 to `morgana_trap` (which never returns).
+core::arch::global_asm!(
+    r#"
+    .section .text.morgana_traps, "ax"
+    .code64
+    .altmacro
+    .macro morgana_stub n
+    .balign 16
+    morgana_trap_stub_\n:
+    .if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
+    .else
+        pushq $0
+    .endif
+        pushq $\n
+        jmp morgana_trap_common
+    .endm
+    .set i, 0
+    .rept 32
+        morgana_stub %i
+        .set i, i + 1
+    .endr
+
+morgana_trap_common:
+    movq %rsp, %rdi
+    movq %cr2, %rsi
+    andq $-16, %rsp
+    call morgana_trap
+    ud2
+
+    .section .rodata.morgana_trap_table, "a"
+    .balign 8
+    .global morgana_trap_stubs
+morgana_trap_stubs:
+    .macro morgana_stub_addr n
+        .quad morgana_trap_stub_\n
+    .endm
+    .set i, 0
+    .rept 32
+        morgana_stub_addr %i
+        .set i, i + 1
+    .endr
+    .noaltmacro
+"#,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    static morgana_trap_stubs: [u64; 32];
+}
+
+#[repr(C, align(16))]
+struct Idt([[u64; 2]; 32]);
+
+static mut IDT: Idt = Idt([[0; 2]; 32]);
+
+/// Fills and loads the IDT; called once at boot.
+pub fn install() {
+    // SAFETY: boot is single-threaded and runs this once before anything reads the IDT; the
+    // stub table is a read-only array of 32 addresses defined above.
+    unsafe {
+        let idt = &mut *core::ptr::addr_of_mut!(IDT);
+        for (entry, &handler) in idt.0.iter_mut().zip(morgana_trap_stubs.iter()) {
+            // 64-bit interrupt gate, present, DPL 0, selector 0x08, no IST.
+            let low = (handler & 0xffff)
+                | (0x08 << 16)
+                | (0x8e00u64 << 32)
+                | ((handler >> 16) & 0xffff) << 48;
+            entry[0] = low;
+            entry[1] = handler >> 32;
+        }
+        let pointer: [u16; 5] = {
+            let base = idt as *const Idt as u64;
+            [
+                (core::mem::size_of::<Idt>() - 1) as u16,
+                base as u16,
+                (base >> 16) as u16,
+                (base >> 32) as u16,
+                (base >> 48) as u16,
+            ]
+        };
+        core::arch::asm!("lidt [{}]", in(reg) pointer.as_ptr(), options(readonly, nostack));
+    }
+}
+
+fn name(vector: u64) -> &'static str {
+    match vector {
+        0 => "divide error",
+        1 => "debug",
+        2 => "NMI",
+        3 => "breakpoint",
+        4 => "overflow",
+        5 => "bound range exceeded",
+        6 => "invalid opcode",
+        7 => "device not available",
+        8 => "double fault",
+        10 => "invalid TSS",
+        11 => "segment not present",
+        12 => "stack fault",
+        13 => "general protection fault",
+        14 => "page fault",
+        16 => "x87 floating-point error",
+        17 => "alignment check",
+        18 => "machine check",
+        19 => "SIMD floating-point error",
+        _ => "reserved",
+    }
+}
+
+struct Report([u8; 160], usize);
+
+impl Write for Report {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let n = s.len().min(self.0.len() - self.1);
+        self.0[self.1..self.1 + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.1 += n;
+        Ok(())
+    }
+}
+
+/// Called by the stubs with the frame and CR2 (read first thing, before anything can fault).
+#[unsafe(no_mangle)]
+extern "C" fn morgana_trap(frame: &TrapFrame, cr2: u64) -> ! {
+    let mut r = Report([0; 160], 0);
+    let _ = writeln!(
+        r,
+        "trap: vector {} ({}), error {:#x}, rip {:#x}, cr2 {:#x}",
+        frame.vector,
+        name(frame.vector),
+        frame.error,
+        frame.rip,
+        cr2
+    );
+    crate::console::write(&r.0[..r.1]);
+    crate::shutdown::exit(morgana_rt::EXIT_ABORT)
+}
