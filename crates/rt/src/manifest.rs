@@ -146,9 +146,75 @@ impl fmt::Display for DeviceError {
 
 impl core::error::Error for DeviceError {}
 
+/// The devices a backend bound at boot, each waiting to be acquired once.
+///
+/// Backends keep their opened devices here, in declaration order, and hand each out to the
+/// first [`take`](Bindings::take) that names it with the right kind.
+#[derive(Debug)]
+pub struct Bindings<T> {
+    entries: alloc::vec::Vec<(Device, Option<T>)>,
+}
+
+impl<T> Bindings<T> {
+    /// A table with nothing bound.
+    pub const fn empty() -> Self {
+        Bindings {
+            entries: alloc::vec::Vec::new(),
+        }
+    }
+
+    /// A table of opened devices with their declarations.
+    pub fn new(bound: impl IntoIterator<Item = (Device, T)>) -> Self {
+        Bindings {
+            entries: bound.into_iter().map(|(d, t)| (d, Some(t))).collect(),
+        }
+    }
+
+    /// Takes `device` out of the table; an error if it is not declared, not of `kind`, or was
+    /// taken before.
+    pub fn take(&mut self, device: Device, kind: DeviceKind) -> Result<T, DeviceError> {
+        let Some((decl, slot)) = self.entries.iter_mut().find(|(d, _)| d.name == device.name)
+        else {
+            return Err(DeviceError::NotDeclared { name: device.name });
+        };
+        if decl.kind != kind {
+            return Err(DeviceError::WrongKind {
+                name: decl.name,
+                declared: decl.kind,
+            });
+        }
+        slot.take()
+            .ok_or(DeviceError::AlreadyAcquired { name: decl.name })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bindings_hand_out_each_device_once_and_check_kind() {
+        const NET: Device = Device::net("service");
+        const DISK: Device = Device::block("storage");
+        let mut b = Bindings::new([(NET, 1), (DISK, 2)]);
+        assert_eq!(
+            b.take(DISK, DeviceKind::Net),
+            Err(DeviceError::WrongKind {
+                name: "storage",
+                declared: DeviceKind::Block
+            })
+        );
+        assert_eq!(b.take(DISK, DeviceKind::Block), Ok(2));
+        assert_eq!(
+            b.take(DISK, DeviceKind::Block),
+            Err(DeviceError::AlreadyAcquired { name: "storage" })
+        );
+        assert_eq!(
+            b.take(Device::net("other"), DeviceKind::Net),
+            Err(DeviceError::NotDeclared { name: "other" })
+        );
+        assert_eq!(b.take(NET, DeviceKind::Net), Ok(1));
+    }
 
     #[test]
     fn declarations_accept_valid_lists() {

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use morgana_net::MacAddress;
-use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
+use morgana_rt::manifest::{Bindings, Device, DeviceError, DeviceKind};
 use morgana_rt::{Platform, Spawner};
 
 use crate::block::{self, Block, DEFAULT_SECTOR_SIZE};
@@ -32,22 +32,14 @@ pub(crate) enum Bound {
 /// Declared devices with their opened backing, in declaration order.
 type BoundDevices = Vec<(Device, Bound)>;
 
-static BOUND: Mutex<Vec<(Device, Option<Bound>)>> = Mutex::new(Vec::new());
+static BOUND: Mutex<Bindings<Bound>> = Mutex::new(Bindings::empty());
 
 /// Takes the bound device for `device` out of the table; each device can be acquired once.
 pub(crate) fn take_bound(device: Device, kind: DeviceKind) -> Result<Bound, DeviceError> {
-    let mut table = BOUND.lock().unwrap_or_else(|p| p.into_inner());
-    let Some((decl, slot)) = table.iter_mut().find(|(d, _)| d.name == device.name) else {
-        return Err(DeviceError::NotDeclared { name: device.name });
-    };
-    if decl.kind != kind {
-        return Err(DeviceError::WrongKind {
-            name: decl.name,
-            declared: decl.kind,
-        });
-    }
-    slot.take()
-        .ok_or(DeviceError::AlreadyAcquired { name: decl.name })
+    BOUND
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take(device, kind)
 }
 
 /// A command-line or device problem that stops the process before the application runs.
@@ -333,8 +325,7 @@ where
         }
     }
     let (bound, app_args) = bind(devices, &args).unwrap_or_else(|e| fail(e));
-    *BOUND.lock().unwrap_or_else(|p| p.into_inner()) =
-        bound.into_iter().map(|(d, b)| (d, Some(b))).collect();
+    *BOUND.lock().unwrap_or_else(|p| p.into_inner()) = Bindings::new(bound);
     let platform: &'static UnixPlatform = Box::leak(Box::new(UnixPlatform { boot_ns }));
     morgana_rt::run(platform, app_args, app)
 }

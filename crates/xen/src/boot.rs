@@ -14,7 +14,7 @@ use core::cell::RefCell;
 use core::future::Future;
 use critical_section::Mutex;
 
-use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
+use morgana_rt::manifest::{Bindings, Device, DeviceError, DeviceKind};
 use morgana_rt::{Platform, Spawner};
 
 use crate::abi::{self, HvmStartInfo};
@@ -40,27 +40,12 @@ pub(crate) enum Bound {
 }
 
 /// Declared devices with their connected device until acquired, in declaration order.
-type BoundTable = Vec<(Device, Option<Bound>)>;
-
-static BOUND: Mutex<RefCell<BoundTable>> = Mutex::new(RefCell::new(Vec::new()));
+static BOUND: Mutex<RefCell<Bindings<Bound>>> = Mutex::new(RefCell::new(Bindings::empty()));
 static ARGS: Mutex<RefCell<Vec<String>>> = Mutex::new(RefCell::new(Vec::new()));
 
 /// Takes the connected device for `device` out of the table; each device can be acquired once.
 pub(crate) fn take_bound(device: Device, kind: DeviceKind) -> Result<Bound, DeviceError> {
-    critical_section::with(|cs| {
-        let mut table = BOUND.borrow_ref_mut(cs);
-        let Some((decl, slot)) = table.iter_mut().find(|(d, _)| d.name == device.name) else {
-            return Err(DeviceError::NotDeclared { name: device.name });
-        };
-        if decl.kind != kind {
-            return Err(DeviceError::WrongKind {
-                name: decl.name,
-                declared: decl.kind,
-            });
-        }
-        slot.take()
-            .ok_or(DeviceError::AlreadyAcquired { name: decl.name })
-    })
+    critical_section::with(|cs| BOUND.borrow_ref_mut(cs).take(device, kind))
 }
 
 /// Ends the unikernel before the runtime is up: one `error:` line and status 1.
@@ -233,14 +218,14 @@ where
             }
         };
         match dev {
-            Ok(dev) => bound.push((d, Some(dev))),
+            Ok(dev) => bound.push((d, dev)),
             Err(e) => boot_fail(&format!(
                 "cannot connect {} device '{}': {e}",
                 d.kind, d.name
             )),
         }
     }
-    critical_section::with(|cs| *BOUND.borrow_ref_mut(cs) = bound);
+    critical_section::with(|cs| *BOUND.borrow_ref_mut(cs) = Bindings::new(bound));
     let args = critical_section::with(|cs| core::mem::take(&mut *ARGS.borrow_ref_mut(cs)));
     // C code in the image (cc-built crates) prints through the freestanding libc.
     morgana_libc::set_console_writer(morgana_rt::console_write);
