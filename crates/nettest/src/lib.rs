@@ -205,12 +205,13 @@ impl Process {
         let stdout = child.stdout.take().expect("stdout already taken");
         let (tx, rx) = std::sync::mpsc::channel();
         let needle = needle.to_string();
+        // The reader keeps draining stdout after the match: a process writing into a closed
+        // pipe would die of SIGPIPE.
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if line.contains(&needle) {
                     let _ = tx.send(line);
-                    break;
                 }
             }
         });
