@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::{Error, Profile, Result, Target, Workspace, toolchain, unix};
+use crate::{Error, Profile, Result, Target, Workspace, bench, toolchain, unix};
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -14,6 +14,7 @@ commands:
                                                  (--net:NAME=TAP, --block:NAME=FILE, ...),
                                                  then -- and the unikernel's own arguments
   test  [--target T] [-p NAME]                   run the tests (every target when none given)
+  bench net                                      network benchmarks (root, wrk, nginx)
 
 targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
 
@@ -63,6 +64,12 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
             "--release" => inv.profile = Profile::Release,
             "--" => {
                 inv.rest = it.cloned().collect();
+                break;
+            }
+            // `bench NAME...`: the benchmark's words.
+            word if inv.command == "bench" && !word.starts_with('-') => {
+                inv.rest.push(word.to_string());
+                inv.rest.extend(it.cloned());
                 break;
             }
             other => return Err(Error::Usage(format!("unknown option '{other}'"))),
@@ -119,6 +126,7 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        "bench" => bench::run(&Workspace::current()?, &inv.rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
