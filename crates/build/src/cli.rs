@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use crate::{
-    Error, Profile, Result, Target, Workspace, elf, hvt, run_checked, toolchain, unix, xen, xenlab,
+    Error, Profile, Result, Target, Workspace, bench, elf, hvt, run_checked, toolchain, unix, xen,
+    xenlab,
 };
 
 /// The usage text.
@@ -20,6 +21,7 @@ commands:
   inspect IMAGE                                  print an hvt image's ABI and manifest notes
                                                  as JSON
   xenlab [-- IMAGE.xen [ARGS...]]                assemble the Xen test lab; boot IMAGE in it
+  bench net|xen                                  benchmarks (net: root, wrk, nginx; xen: the lab)
 
 targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
 
@@ -74,6 +76,12 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
             positional if inv.command == "inspect" && !positional.starts_with('-') => {
                 inv.rest.push(positional.to_string())
             }
+            // `bench NAME...`: the benchmark's words.
+            word if inv.command == "bench" && !word.starts_with('-') => {
+                inv.rest.push(word.to_string());
+                inv.rest.extend(it.cloned());
+                break;
+            }
             other => return Err(Error::Usage(format!("unknown option '{other}'"))),
         }
     }
@@ -89,12 +97,6 @@ fn need_package(inv: &Invocation) -> Result<&str> {
     inv.package
         .as_deref()
         .ok_or_else(|| Error::Usage(format!("{} needs -p NAME", inv.command)))
-}
-
-fn not_yet(target: Target) -> Error {
-    Error::Missing(format!(
-        "the {target} target is not available in this version of Morgana"
-    ))
 }
 
 /// Runs one invocation; returns the process exit code.
@@ -142,13 +144,16 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         "xenlab" => xenlab::command(&Workspace::current()?, &inv.rest),
-        "bench" => match need_target(inv)? {
-            Target::Xen => {
-                xenlab::bench::bench(&Workspace::current()?)?;
-                Ok(ExitCode::SUCCESS)
+        "bench" => {
+            let ws = Workspace::current()?;
+            match inv.rest.first().map(String::as_str) {
+                Some("xen") => {
+                    xenlab::bench::bench(&ws)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                _ => bench::run(&ws, &inv.rest),
             }
-            t => Err(not_yet(t)),
-        },
+        }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@
 //! }
 //! ```
 
+pub mod bench;
 pub mod cli;
 pub mod elf;
 pub mod hvt;

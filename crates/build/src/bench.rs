@@ -1,0 +1,427 @@
+//! `cargo xtask bench net`: the network unikernels against Linux over the same kind of path.
+//!
+//! Topology, made fresh for the run and deleted afterwards (root needed):
+//!
+//! ```text
+//!  namespace C (clients: wrk, echo client)          namespace S (Linux servers)
+//!    tap0 10.78.0.1/24 ── unikernel 10.78.0.2        veth1 10.79.0.2/24: nginx :80,
+//!    veth0 10.79.0.1/24 ─────────────────────────────           Linux echo :7
+//! ```
+//!
+//! The unikernel (a Linux process reading and writing Ethernet frames on the tap) and the
+//! Linux servers (in a second namespace behind a veth pair) are both one virtual Ethernet hop
+//! away from the clients. nginx serves the same `htdocs/` directory with one worker process.
+//! Each figure is the median of [`RUNS`] runs; the ratio is unikernel / Linux.
+//!
+//! The echo client and the Linux echo server are this program itself (`bench __echo-client`,
+//! `bench __echo-server`), started inside the namespaces with `ip netns exec`.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::{Error, Profile, Result, Workspace, run_captured, run_checked, unix};
+
+/// Runs per figure; the median is reported.
+pub const RUNS: usize = 3;
+/// Seconds per run.
+pub const SECONDS: u64 = 5;
+/// Concurrent HTTP connections (wrk `-c`) and echo connections.
+pub const HTTP_CONNECTIONS: usize = 32;
+/// Concurrent echo connections.
+pub const ECHO_CONNECTIONS: usize = 4;
+
+/// Entry point for `cargo xtask bench WHAT...`.
+pub fn run(ws: &Workspace, args: &[String]) -> Result<ExitCode> {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["net"] => net(ws),
+        ["__echo-server", addr] => linux_echo_server(addr),
+        ["__echo-client", addr, secs, conns] => {
+            let secs = secs
+                .parse()
+                .map_err(|_| Error::Usage("bad seconds".into()))?;
+            let conns = conns
+                .parse()
+                .map_err(|_| Error::Usage("bad connections".into()))?;
+            let rate = echo_client(addr, Duration::from_secs(secs), conns)?;
+            println!("{rate:.1}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => Err(Error::Usage("bench needs a benchmark name: net".into())),
+    }
+}
+
+fn need_tool(tool: &str, hint: &str) -> Result<()> {
+    match Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+    {
+        Ok(o) if o.status.success() => Ok(()),
+        _ => Err(Error::Missing(format!("{tool} is missing ({hint})"))),
+    }
+}
+
+/// The namespaces and links; deleted on drop.
+struct Lab {
+    client: String,
+    server: String,
+}
+
+impl Lab {
+    fn new() -> Result<Lab> {
+        let pid = std::process::id();
+        let lab = Lab {
+            client: format!("morgana-bench-c-{pid}"),
+            server: format!("morgana-bench-s-{pid}"),
+        };
+        run_checked(Command::new("ip").args(["netns", "add", &lab.client]))?;
+        run_checked(Command::new("ip").args(["netns", "add", &lab.server]))?;
+        let (c, s) = (lab.client.as_str(), lab.server.as_str());
+        for args in [
+            vec!["-n", c, "link", "set", "lo", "up"],
+            vec!["-n", s, "link", "set", "lo", "up"],
+            vec!["-n", c, "tuntap", "add", "tap0", "mode", "tap"],
+            vec!["-n", c, "addr", "add", "10.78.0.1/24", "dev", "tap0"],
+            vec!["-n", c, "link", "set", "tap0", "up"],
+            vec![
+                "-n", c, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns",
+                s,
+            ],
+            vec!["-n", c, "addr", "add", "10.79.0.1/24", "dev", "veth0"],
+            vec!["-n", c, "link", "set", "veth0", "up"],
+            vec!["-n", s, "addr", "add", "10.79.0.2/24", "dev", "veth1"],
+            vec!["-n", s, "link", "set", "veth1", "up"],
+        ] {
+            run_checked(Command::new("ip").args(&args))?;
+        }
+        Ok(lab)
+    }
+
+    fn exec(&self, ns: &str, program: &Path) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns]).arg(program);
+        cmd
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for ns in [&self.client, &self.server] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// A started server; killed by PID on drop.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(mut cmd: Command) -> Result<Server> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let child = cmd.spawn().map_err(|source| Error::Spawn {
+        program: crate::describe(&cmd),
+        source,
+    })?;
+    Ok(Server(child))
+}
+
+/// Waits until `addr` accepts a TCP connection from inside namespace `ns` (with curl's
+/// `telnet://` or the echo client would be heavier: a one-shot bash `/dev/tcp` probe).
+fn wait_listening(ns: &str, addr: &str) -> Result<()> {
+    let (host, port) = addr.split_once(':').unwrap_or((addr, "80"));
+    for _ in 0..100 {
+        let ok = Command::new("ip")
+            .args(["netns", "exec", ns, "bash", "-c"])
+            .arg(format!("exec 3<>/dev/tcp/{host}/{port}"))
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(Error::Other(format!("nothing listens on {addr}")))
+}
+
+/// One wrk run: requests per second and the 50/90/99th latency percentiles in microseconds.
+#[derive(Debug, Clone, Copy, Default)]
+struct HttpRun {
+    rps: f64,
+    p50: f64,
+    p90: f64,
+    p99: f64,
+}
+
+fn micros(s: &str) -> Option<f64> {
+    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic())?);
+    let v: f64 = num.parse().ok()?;
+    Some(match unit {
+        "us" => v,
+        "ms" => v * 1e3,
+        "s" => v * 1e6,
+        _ => return None,
+    })
+}
+
+fn parse_wrk(out: &str) -> Option<HttpRun> {
+    let mut run = HttpRun::default();
+    for line in out.lines().map(str::trim) {
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("Requests/sec:"), Some(v)) => run.rps = v.parse().ok()?,
+            (Some("50%"), Some(v)) => run.p50 = micros(v)?,
+            (Some("90%"), Some(v)) => run.p90 = micros(v)?,
+            (Some("99%"), Some(v)) => run.p99 = micros(v)?,
+            _ => {}
+        }
+    }
+    (run.rps > 0.0).then_some(run)
+}
+
+fn wrk(lab: &Lab, url: &str) -> Result<HttpRun> {
+    let out = run_captured(Command::new("ip").args([
+        "netns",
+        "exec",
+        &lab.client,
+        "wrk",
+        "-t2",
+        &format!("-c{HTTP_CONNECTIONS}"),
+        &format!("-d{SECONDS}s"),
+        "--latency",
+        url,
+    ]))?;
+    if out.contains("Non-2xx") || out.contains("Socket errors") {
+        return Err(Error::Other(format!(
+            "wrk saw errors against {url}:\n{out}"
+        )));
+    }
+    parse_wrk(&out).ok_or_else(|| Error::Other(format!("cannot read wrk's output:\n{out}")))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn median_http(runs: &[HttpRun]) -> HttpRun {
+    HttpRun {
+        rps: median(runs.iter().map(|r| r.rps).collect()),
+        p50: median(runs.iter().map(|r| r.p50).collect()),
+        p90: median(runs.iter().map(|r| r.p90).collect()),
+        p99: median(runs.iter().map(|r| r.p99).collect()),
+    }
+}
+
+fn echo_rate(lab: &Lab, me: &Path, addr: &str) -> Result<f64> {
+    let out = run_captured(lab.exec(&lab.client, me).args([
+        "bench",
+        "__echo-client",
+        addr,
+        &SECONDS.to_string(),
+        &ECHO_CONNECTIONS.to_string(),
+    ]))?;
+    out.trim()
+        .parse()
+        .map_err(|_| Error::Other(format!("echo client printed '{}'", out.trim())))
+}
+
+fn nginx_conf(dir: &Path, root: &Path) -> Result<std::path::PathBuf> {
+    let conf = dir.join("nginx.conf");
+    let text = format!(
+        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log stderr error;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n  access_log off;\n  keepalive_requests 1000000;\n\
+         client_body_temp_path {tmp};\n  proxy_temp_path {tmp};\n  fastcgi_temp_path {tmp};\n\
+         uwsgi_temp_path {tmp};\n  scgi_temp_path {tmp};\n\
+         types {{ text/html html; text/css css; image/png png; }}\n\
+         server {{ listen 10.79.0.2:80; root {root}; index index.html; }}\n}}\n",
+        pid = dir.join("nginx.pid").display(),
+        tmp = dir.display(),
+        root = root.display(),
+    );
+    std::fs::write(&conf, text).map_err(|e| Error::Other(format!("writing nginx.conf: {e}")))?;
+    Ok(conf)
+}
+
+/// `cargo xtask bench net`.
+fn net(ws: &Workspace) -> Result<ExitCode> {
+    need_tool("ip", "apt-get install iproute2")?;
+    need_tool("wrk", "apt-get install wrk")?;
+    need_tool("nginx", "apt-get install nginx-light")?;
+    let http_server = unix::build(ws, "http-server", Profile::Release)?;
+    let echo_server = unix::build(ws, "echo-server", Profile::Release)?;
+    let me = std::env::current_exe().map_err(|e| Error::Other(format!("own path: {e}")))?;
+    let htdocs = ws.root.join("examples/http-server/htdocs");
+    let tmp = std::env::temp_dir().join(format!("morgana-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::Other(format!("{}: {e}", tmp.display())))?;
+    let lab = Lab::new()?;
+
+    // HTTP: the unikernel, then nginx, alternating runs so drift hits both alike.
+    let uni_http = {
+        let mut cmd = lab.exec(&lab.client, &http_server);
+        cmd.args(["--net:service=tap0", "--", "--ipv4=10.78.0.2/24"]);
+        start(cmd)?
+    };
+    wait_listening(&lab.client, "10.78.0.2:80")?;
+    let conf = nginx_conf(&tmp, &htdocs)?;
+    let nginx = {
+        let mut cmd = lab.exec(&lab.server, Path::new("nginx"));
+        cmd.arg("-c").arg(&conf);
+        start(cmd)?
+    };
+    wait_listening(&lab.client, "10.79.0.2:80")?;
+    let (mut uni, mut lin) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        uni.push(wrk(&lab, "http://10.78.0.2/")?);
+        lin.push(wrk(&lab, "http://10.79.0.2/")?);
+    }
+    drop((uni_http, nginx));
+    let (uni, lin) = (median_http(&uni), median_http(&lin));
+
+    // Echo throughput.
+    let uni_echo = {
+        let mut cmd = lab.exec(&lab.client, &echo_server);
+        cmd.args(["--net:service=tap0", "--", "--ipv4=10.78.0.2/24"]);
+        start(cmd)?
+    };
+    wait_listening(&lab.client, "10.78.0.2:7")?;
+    let linux_echo = {
+        let mut cmd = lab.exec(&lab.server, &me);
+        cmd.args(["bench", "__echo-server", "10.79.0.2:7"]);
+        start(cmd)?
+    };
+    wait_listening(&lab.client, "10.79.0.2:7")?;
+    let (mut uni_mb, mut lin_mb) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        uni_mb.push(echo_rate(&lab, &me, "10.78.0.2:7")?);
+        lin_mb.push(echo_rate(&lab, &me, "10.79.0.2:7")?);
+    }
+    drop((uni_echo, linux_echo));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let (uni_mb, lin_mb) = (median(uni_mb), median(lin_mb));
+
+    println!("network benchmark: median of {RUNS} runs of {SECONDS} s each");
+    println!(
+        "http  GET / ({HTTP_CONNECTIONS} connections, wrk -t2, keep-alive)\n\
+         {:<22} {:>10} {:>9} {:>9} {:>9}",
+        "", "req/s", "p50 us", "p90 us", "p99 us"
+    );
+    for (name, r) in [("http-server (unikernel)", uni), ("nginx (Linux)", lin)] {
+        println!(
+            "{name:<22} {:>10.0} {:>9.0} {:>9.0} {:>9.0}",
+            r.rps, r.p50, r.p90, r.p99
+        );
+    }
+    println!("ratio unikernel/nginx req/s: {:.2}", uni.rps / lin.rps);
+    println!(
+        "echo  ({ECHO_CONNECTIONS} connections, 64 KiB writes, MB/s echoed back)\n\
+         echo-server (unikernel) {uni_mb:>8.1} MB/s\nLinux socket echo       {lin_mb:>8.1} MB/s\n\
+         ratio unikernel/Linux: {:.2}",
+        uni_mb / lin_mb
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A thread-per-connection echo server on Linux sockets.
+fn linux_echo_server(addr: &str) -> Result<ExitCode> {
+    let listener =
+        TcpListener::bind(addr).map_err(|e| Error::Other(format!("bind {addr}: {e}")))?;
+    for stream in listener.incoming() {
+        let Ok(mut s) = stream else { continue };
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if s.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            let _ = s.shutdown(Shutdown::Write);
+        });
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Streams to `addr` on `conns` connections for `time`; returns MB/s (10^6 bytes) echoed back.
+fn echo_client(addr: &str, time: Duration, conns: usize) -> Result<f64> {
+    let received = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut threads = Vec::new();
+    for _ in 0..conns {
+        let s =
+            TcpStream::connect(addr).map_err(|e| Error::Other(format!("connect {addr}: {e}")))?;
+        let mut w = s.try_clone().map_err(|e| Error::Other(e.to_string()))?;
+        let stop_w = stop.clone();
+        threads.push(std::thread::spawn(move || {
+            let block = vec![0x5au8; 64 * 1024];
+            while !stop_w.load(Ordering::Relaxed) {
+                if w.write_all(&block).is_err() {
+                    break;
+                }
+            }
+            let _ = w.shutdown(Shutdown::Write);
+        }));
+        let (mut r, received) = (s, received.clone());
+        threads.push(std::thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match r.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        received.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    let start = Instant::now();
+    std::thread::sleep(time);
+    let bytes = received.load(Ordering::Relaxed);
+    let elapsed = start.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(bytes as f64 / 1e6 / elapsed.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_wrk_output() {
+        let out = "Running 5s test @ http://10.78.0.2/\n  2 threads and 32 connections\n\
+            Latency Distribution\n     50%  520.00us\n     75%  1.00ms\n     90%    1.50ms\n     99%   12.30ms\n\
+            100000 requests in 5.00s, 30.00MB read\nRequests/sec:  20000.50\nTransfer/sec:      6.00MB\n";
+        let r = parse_wrk(out).unwrap();
+        assert_eq!(
+            (r.rps, r.p50, r.p90, r.p99),
+            (20000.5, 520.0, 1500.0, 12300.0)
+        );
+        assert!(parse_wrk("nothing").is_none());
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+    }
+}

@@ -1,0 +1,173 @@
+//! A TCP echo service (RFC 862) over a [`morgana_tcpip::Stack`].
+//!
+//! [`spawn`] starts a pool of [`EchoConfig::connections`] tasks; each listens on the port,
+//! echoes one connection until the peer closes its side, then closes its own (FIN after the
+//! peer's FIN) and listens again. So that many connections are served at once, and one more
+//! than the pool gets refused (RST) until a task is free. A connection that sends nothing for
+//! [`EchoConfig::idle_timeout`], or does not take its echo for as long, is closed.
+#![no_std]
+
+extern crate alloc;
+
+use alloc::vec;
+use core::fmt;
+
+use embassy_executor::{SpawnError, Spawner};
+use embassy_time::{Duration, with_timeout};
+use morgana_rt::args::{ArgError, BootArgs};
+use morgana_tcpip::Stack;
+use morgana_tcpip::embedded_io_async::Write;
+use morgana_tcpip::tcp::TcpSocket;
+
+/// How long a closing connection may take to get its FIN acknowledged before it is reset.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The service's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EchoConfig {
+    /// TCP port to listen on.
+    pub port: u16,
+    /// A connection idle this long (nothing received, or its echo not taken) is closed.
+    pub idle_timeout: Duration,
+    /// Connections served at once.
+    pub connections: usize,
+    /// Receive and transmit buffer size per connection, in bytes.
+    pub buffer_size: usize,
+}
+
+impl Default for EchoConfig {
+    fn default() -> Self {
+        EchoConfig {
+            port: 7,
+            idle_timeout: Duration::from_secs(60),
+            connections: 64,
+            buffer_size: 16 * 1024,
+        }
+    }
+}
+
+/// A positive number of seconds.
+#[derive(Debug, Clone, Copy)]
+struct Seconds(u32);
+
+impl core::str::FromStr for Seconds {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Seconds(n)),
+            _ => Err("expected a whole number of seconds, at least 1"),
+        }
+    }
+}
+
+impl EchoConfig {
+    /// Reads `--port=PORT` (default 7) and `--idle-timeout=SECONDS` (default 60) from `args`.
+    pub fn from_args(args: &mut BootArgs<'_>) -> Result<Self, ArgError> {
+        let mut config = EchoConfig::default();
+        config.port = args.with_default("port", config.port)?;
+        if let Some(Seconds(s)) = args.optional("idle-timeout")? {
+            config.idle_timeout = Duration::from_secs(u64::from(s));
+        }
+        Ok(config)
+    }
+}
+
+/// How one echoed connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The peer closed its side; we closed ours after echoing everything.
+    Closed,
+    /// Nothing happened for the idle timeout; we closed the connection.
+    Idle,
+    /// The connection was reset or failed.
+    Reset,
+}
+
+impl fmt::Display for Ending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Ending::Closed => "closed",
+            Ending::Idle => "idle timeout",
+            Ending::Reset => "reset",
+        })
+    }
+}
+
+/// Echoes an accepted connection until it ends; returns how, and the bytes echoed.
+pub async fn echo(socket: &mut TcpSocket<'_>, idle: Duration) -> (Ending, u64) {
+    let mut buf = [0u8; 2048];
+    let mut total = 0u64;
+    let ending = loop {
+        let n = match with_timeout(idle, socket.read(&mut buf)).await {
+            Err(_) => break Ending::Idle,
+            Ok(Err(_)) => break Ending::Reset,
+            Ok(Ok(0)) => break Ending::Closed,
+            Ok(Ok(n)) => n,
+        };
+        match with_timeout(idle, socket.write_all(&buf[..n])).await {
+            Err(_) => break Ending::Idle,
+            Ok(Err(_)) => break Ending::Reset,
+            Ok(Ok(())) => total += n as u64,
+        }
+    };
+    close(socket).await;
+    (ending, total)
+}
+
+/// Closes `socket` (FIN) and waits for the peer to acknowledge; resets it after
+/// [`CLOSE_TIMEOUT`].
+pub async fn close(socket: &mut TcpSocket<'_>) {
+    socket.close();
+    if !matches!(
+        with_timeout(CLOSE_TIMEOUT, socket.flush()).await,
+        Ok(Ok(()))
+    ) {
+        socket.abort();
+        let _ = with_timeout(CLOSE_TIMEOUT, socket.flush()).await;
+    }
+}
+
+/// One task of the pool: accept, echo, close, forever.
+async fn serve(stack: Stack, config: EchoConfig) {
+    let mut rx = vec![0u8; config.buffer_size];
+    let mut tx = vec![0u8; config.buffer_size];
+    loop {
+        let mut socket = TcpSocket::new(stack.net(), &mut rx, &mut tx);
+        if let Err(e) = socket.accept(config.port).await {
+            log::warn!("echo: accept failed: {e:?}");
+            continue;
+        }
+        let peer = socket.remote_endpoint();
+        let (ending, bytes) = echo(&mut socket, config.idle_timeout).await;
+        log::debug!("echo: {peer:?}: {bytes} bytes, {ending}");
+    }
+}
+
+/// Starts the pool of echo tasks on `spawner`.
+pub fn spawn(stack: &Stack, spawner: Spawner, config: &EchoConfig) -> Result<(), SpawnError> {
+    for _ in 0..config.connections {
+        morgana_tcpip::spawn(spawner, serve(stack.clone(), config.clone()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn arguments_and_defaults() {
+        let mut p = BootArgs::parse(["--port=7007", "--idle-timeout=3"]);
+        let c = EchoConfig::from_args(&mut p).unwrap();
+        p.finish().unwrap();
+        assert_eq!((c.port, c.idle_timeout), (7007, Duration::from_secs(3)));
+        let c = EchoConfig::from_args(&mut BootArgs::parse::<[&str; 0]>([])).unwrap();
+        assert_eq!(c, EchoConfig::default());
+        let err = EchoConfig::from_args(&mut BootArgs::parse(["--idle-timeout=0"])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "malformed boot argument --idle-timeout=0: expected a whole number of seconds, at least 1"
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! echo-server as a Linux process on a real tap device inside a network namespace made by the
+//! test: many concurrent clients, an idle client timed out while others are served, and boot
+//! errors for bad network arguments.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use morgana_nettest::{Netns, Process, require_tap};
+
+const EXE: &str = env!("CARGO_BIN_EXE_echo-server");
+const ADDR: &str = "10.77.0.2:7";
+
+fn start(ns: &Netns, extra: &[&str]) -> Process {
+    ns.add_tap("tap0", "10.77.0.1/24");
+    let mut args = vec!["--net:service=tap0", "--", "--ipv4=10.77.0.2/24"];
+    args.extend_from_slice(extra);
+    let mut p = ns.spawn(EXE, &args);
+    let line = p.wait_for_line("echo-server:", Duration::from_secs(10));
+    assert_eq!(line, "echo-server: 10.77.0.2/24 listening on port 7");
+    p
+}
+
+/// Sends `data`, half-closes, and reads until the server's FIN.
+fn exchange(addr: SocketAddr, data: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let data = data.to_vec();
+    let writer = std::thread::spawn(move || {
+        for piece in data.chunks(1000) {
+            w.write_all(piece).expect("write");
+        }
+        w.shutdown(Shutdown::Write).expect("shutdown");
+    });
+    let mut got = Vec::new();
+    s.read_to_end(&mut got)
+        .expect("read until the server's FIN");
+    writer.join().unwrap();
+    got
+}
+
+#[test]
+fn fifty_concurrent_connections_are_echoed_and_closed_cleanly() {
+    require_tap!();
+    let ns = Netns::new("echo50");
+    let mut server = start(&ns, &[]);
+    let addr: SocketAddr = ADDR.parse().unwrap();
+    let ok = ns.enter(move || {
+        let clients: Vec<_> = (0..50u8)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    let data: Vec<u8> = (0..20_000u32)
+                        .map(|b| (b as u8).wrapping_mul(i | 1))
+                        .collect();
+                    exchange(addr, &data) == data
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .map(|c| c.join().unwrap())
+            .filter(|ok| *ok)
+            .count()
+    });
+    assert_eq!(ok, 50, "connections echoed exactly");
+    assert!(server.is_running());
+}
+
+#[test]
+fn an_idle_client_is_dropped_while_others_are_served() {
+    require_tap!();
+    let ns = Netns::new("echoidle");
+    let mut server = start(&ns, &["--idle-timeout=2"]);
+    let addr: SocketAddr = ADDR.parse().unwrap();
+    let (idle_for, served) = ns.enter(move || {
+        let mut idle = TcpStream::connect(addr).expect("connect");
+        idle.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let start = Instant::now();
+        let served = exchange(addr, b"served meanwhile");
+        let mut buf = [0u8; 8];
+        let n = idle
+            .read(&mut buf)
+            .expect("the idle connection ended with a FIN");
+        assert_eq!(n, 0);
+        (start.elapsed(), served)
+    });
+    assert_eq!(served, b"served meanwhile");
+    assert!(
+        idle_for >= Duration::from_millis(1800) && idle_for < Duration::from_secs(6),
+        "idle connection closed after {idle_for:?}"
+    );
+    assert!(server.is_running());
+}
+
+#[test]
+fn bad_network_arguments_end_the_boot_with_one_error_line() {
+    require_tap!();
+    let ns = Netns::new("echoargs");
+    ns.add_tap("tap0", "10.77.0.1/24");
+    let cases = [
+        (
+            "--ipv4=10.0.0.300/24",
+            "error: malformed boot argument --ipv4=10.0.0.300/24: not an IPv4 address\n",
+        ),
+        (
+            "--ipv4=10.0.0.2",
+            "error: malformed boot argument --ipv4=10.0.0.2: expected ADDRESS/PREFIX, like 10.0.0.2/24\n",
+        ),
+        (
+            "--ipv4-gateway=x",
+            "error: malformed boot argument --ipv4-gateway=x: invalid IPv4 address syntax\n",
+        ),
+        (
+            "--port=http",
+            "error: malformed boot argument --port=http: invalid digit found in string\n",
+        ),
+    ];
+    for (arg, want) in cases {
+        let out = ns.output(EXE, &["--net:service=tap0", "--", arg]);
+        assert_eq!(out.status.code(), Some(1), "{arg}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), want, "{arg}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{arg}");
+    }
+}
