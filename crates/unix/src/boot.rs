@@ -313,6 +313,10 @@ where
     E: std::fmt::Display,
 {
     let boot_ns = crate::clock::monotonic_ns();
+    // The entry is a C `main`, so Rust's start-up did not ignore SIGPIPE: do it as it would, so
+    // a closed stdout or peer is an error to handle, not the end of the process.
+    // SAFETY: setting a signal's disposition to SIG_IGN has no memory-safety preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     std::panic::set_hook(Box::new(|info| {
         crate::console::write_stderr(format!("panic: {info}\n").as_bytes());
         std::process::exit(i32::from(morgana_rt::EXIT_ABORT))

@@ -1,2 +1,69 @@
-//! Tests only: `tests/image.rs` reads built hvt images as the tender will, `tests/boot.rs` boots
-//! them on `/dev/kvm` with the Morgana tender and checks their output and status.
+//! Shared by the tests in `tests/`: images built once per test binary by `morgana-build`,
+//! booted on `/dev/kvm` by the Morgana tender, and their output. `tests/image.rs` reads built
+//! images as the tender will; `tests/boot.rs` and `tests/net.rs` boot them.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use morgana_build::{Profile, Workspace, hvt};
+use morgana_testkit::{Outcome, run};
+
+/// The workspace these tests belong to.
+pub fn workspace() -> Workspace {
+    Workspace::current().expect("workspace")
+}
+
+/// True when KVM is usable; otherwise says why the test is skipped.
+pub fn have_kvm() -> bool {
+    let ok = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok();
+    if !ok {
+        eprintln!("skipped: /dev/kvm is missing or not accessible");
+    }
+    ok
+}
+
+/// The release tender, built once per test binary.
+pub fn tender() -> &'static PathBuf {
+    static TENDER: OnceLock<PathBuf> = OnceLock::new();
+    TENDER.get_or_init(|| hvt::tender(&workspace(), Profile::Release).expect("tender builds"))
+}
+
+/// The release image of `package`, built once per test binary.
+pub fn image(package: &str) -> PathBuf {
+    image_with(package, Profile::Release)
+}
+
+/// The image of `package` in `profile`, built once per test binary (a package is only ever
+/// used with one profile: both land at the same path).
+pub fn image_with(package: &str, profile: Profile) -> PathBuf {
+    static IMAGES: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+    let mut images = IMAGES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, p)) = images.iter().find(|(n, _)| n == package) {
+        return p.clone();
+    }
+    let path = hvt::build(&workspace(), package, profile).expect("image builds");
+    images.push((package.to_string(), path.clone()));
+    path
+}
+
+/// Boots `package` with tender options `opts` and guest arguments `args`.
+pub fn boot(opts: &[&str], package: &str, args: &[&str]) -> Outcome {
+    let mut cmd = Command::new(tender());
+    cmd.args(opts).arg(image(package)).args(args);
+    run(&mut cmd, Duration::from_secs(120))
+}
+
+/// The guest's own output: stdout without the `Solo5:` banner and log lines.
+pub fn guest_output(out: &Outcome) -> String {
+    out.stdout
+        .lines()
+        .filter(|l| !l.starts_with("Solo5: "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}

@@ -4,67 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use morgana_build::{Profile, Workspace, hvt};
-use morgana_testkit::{Netns, Outcome, run};
-
-fn workspace() -> Workspace {
-    Workspace::current().expect("workspace")
-}
-
-/// True when KVM is usable; otherwise says why the test is skipped.
-fn have_kvm() -> bool {
-    let ok = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-        .is_ok();
-    if !ok {
-        eprintln!("skipped: /dev/kvm is missing or not accessible");
-    }
-    ok
-}
-
-fn tender() -> &'static PathBuf {
-    static TENDER: OnceLock<PathBuf> = OnceLock::new();
-    TENDER.get_or_init(|| hvt::tender(&workspace(), Profile::Release).expect("tender builds"))
-}
-
-/// The release image of `package`, built once per test binary.
-fn image(package: &str) -> PathBuf {
-    image_with(package, Profile::Release)
-}
-
-/// The image of `package` in `profile`, built once per test binary (a package is only ever
-/// used with one profile: both land at the same path).
-fn image_with(package: &str, profile: Profile) -> PathBuf {
-    static IMAGES: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
-    let mut images = IMAGES.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, p)) = images.iter().find(|(n, _)| n == package) {
-        return p.clone();
-    }
-    let path = hvt::build(&workspace(), package, profile).expect("image builds");
-    images.push((package.to_string(), path.clone()));
-    path
-}
-
-/// Boots `package` with tender options `opts` and guest arguments `args`.
-fn boot(opts: &[&str], package: &str, args: &[&str]) -> Outcome {
-    let mut cmd = Command::new(tender());
-    cmd.args(opts).arg(image(package)).args(args);
-    run(&mut cmd, Duration::from_secs(120))
-}
-
-/// The guest's own output: stdout without the `Solo5:` banner and log lines.
-fn guest_output(out: &Outcome) -> String {
-    out.stdout
-        .lines()
-        .filter(|l| !l.starts_with("Solo5: "))
-        .map(|l| format!("{l}\n"))
-        .collect()
-}
+use hvt_tests::{boot, guest_output, have_kvm, image, image_with, tender, workspace};
+use morgana_build::{Profile, hvt};
+use morgana_testkit::{Netns, run};
 
 fn temp_file(name: &str, size: usize) -> PathBuf {
     let path = std::env::temp_dir().join(format!("morgana-boot-{}-{name}", std::process::id()));
