@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use crate::{Error, Profile, Result, Target, Workspace, elf, hvt, run_checked, toolchain, unix};
+use crate::{
+    Error, Profile, Result, Target, Workspace, bench_boot, elf, hvt, run_checked, toolchain, unix,
+};
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -17,6 +19,8 @@ commands:
   bindings [-- --check]                          regenerate (or check) committed C bindings
   inspect IMAGE                                  print an hvt image's ABI and manifest notes
                                                  as JSON
+  bench boot [--runs N]                          boot release hvt images N times (default 30)
+                                                 and print boot time, peak RSS and VM exits
 
 targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
 
@@ -49,6 +53,11 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
         profile: Profile::Debug,
         rest: Vec::new(),
     };
+    // `bench` hands everything after it to the benchmark it names.
+    if inv.command == "bench" {
+        inv.rest.extend(it.cloned());
+        return Ok(inv);
+    }
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
@@ -138,6 +147,13 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             println!("{}", elf::inspect(std::path::Path::new(image))?);
             Ok(ExitCode::SUCCESS)
         }
+        "bench" => match inv.rest.split_first() {
+            Some((which, args)) if which == "boot" => {
+                bench_boot::run(&Workspace::current()?, args)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            _ => Err(Error::Usage("bench needs a benchmark: boot".into())),
+        },
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -234,6 +250,17 @@ mod tests {
         assert_eq!(
             parse(&s(&["build", "hello"])).unwrap_err().to_string(),
             "unknown option 'hello'"
+        );
+    }
+
+    #[test]
+    fn bench_passes_everything_on() {
+        let inv = parse(&s(&["bench", "boot", "--runs", "3"])).unwrap();
+        assert_eq!(inv.rest, s(&["boot", "--runs", "3"]));
+        let none = parse(&s(&["bench"])).unwrap();
+        assert_eq!(
+            execute(&none).unwrap_err().to_string(),
+            "bench needs a benchmark: boot"
         );
     }
 

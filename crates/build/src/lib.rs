@@ -11,6 +11,7 @@
 //! }
 //! ```
 
+pub mod bench_boot;
 pub mod cli;
 pub mod elf;
 pub mod hvt;
