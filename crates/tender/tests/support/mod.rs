@@ -4,6 +4,7 @@
 
 pub mod image;
 pub mod netns;
+pub mod solo5;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
