@@ -56,7 +56,9 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<ExitCode> {
             println!("{rate:.1}");
             Ok(ExitCode::SUCCESS)
         }
-        _ => Err(Error::Usage("bench needs a benchmark name: net".into())),
+        _ => Err(Error::Usage(
+            "bench needs a benchmark name: net, boot or xen".into(),
+        )),
     }
 }
 

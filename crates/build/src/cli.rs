@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use crate::{
-    Error, Profile, Result, Target, Workspace, bench, elf, hvt, run_checked, toolchain, unix, xen,
-    xenlab,
+    Error, Profile, Result, Target, Workspace, bench, bench_boot, elf, hvt, run_checked, toolchain,
+    unix, xen, xenlab,
 };
 
 /// The usage text.
@@ -21,7 +21,8 @@ commands:
   inspect IMAGE                                  print an hvt image's ABI and manifest notes
                                                  as JSON
   xenlab [-- IMAGE.xen [ARGS...]]                assemble the Xen test lab; boot IMAGE in it
-  bench net|xen                                  benchmarks (net: root, wrk, nginx; xen: the lab)
+  bench net|boot|xen                             benchmarks (net: root, wrk, nginx; boot: hvt
+                                                 images, [--runs N]; xen: the lab)
 
 targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
 
@@ -54,6 +55,11 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
         profile: Profile::Debug,
         rest: Vec::new(),
     };
+    // `bench` hands everything after it to the benchmark it names.
+    if inv.command == "bench" {
+        inv.rest.extend(it.cloned());
+        return Ok(inv);
+    }
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
@@ -75,12 +81,6 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
             }
             positional if inv.command == "inspect" && !positional.starts_with('-') => {
                 inv.rest.push(positional.to_string())
-            }
-            // `bench NAME...`: the benchmark's words.
-            word if inv.command == "bench" && !word.starts_with('-') => {
-                inv.rest.push(word.to_string());
-                inv.rest.extend(it.cloned());
-                break;
             }
             other => return Err(Error::Usage(format!("unknown option '{other}'"))),
         }
@@ -147,6 +147,10 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
         "bench" => {
             let ws = Workspace::current()?;
             match inv.rest.first().map(String::as_str) {
+                Some("boot") => {
+                    bench_boot::run(&ws, &inv.rest[1..])?;
+                    Ok(ExitCode::SUCCESS)
+                }
                 Some("xen") => {
                     xenlab::bench::bench(&ws)?;
                     Ok(ExitCode::SUCCESS)
@@ -250,6 +254,17 @@ mod tests {
         assert_eq!(
             parse(&s(&["build", "hello"])).unwrap_err().to_string(),
             "unknown option 'hello'"
+        );
+    }
+
+    #[test]
+    fn bench_passes_everything_on() {
+        let inv = parse(&s(&["bench", "boot", "--runs", "3"])).unwrap();
+        assert_eq!(inv.rest, s(&["boot", "--runs", "3"]));
+        let none = parse(&s(&["bench"])).unwrap();
+        assert_eq!(
+            execute(&none).unwrap_err().to_string(),
+            "bench needs a benchmark name: net, boot or xen"
         );
     }
 

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod bench;
+pub mod bench_boot;
 pub mod cli;
 pub mod elf;
 pub mod hvt;

@@ -203,19 +203,29 @@ fn say(text: &str) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
+/// Writes `text` to stdout for `--help` and `--version`; returns the exit status: 0, or 1
+/// after one error line when stdout cannot take it (a full disk, a closed pipe).
+fn print_stdout(text: &str) -> i32 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) => {
+            say(&format!("{PROGRAM}: cannot write to stdout: {e}\n"));
+            1
+        }
+    }
+}
+
 /// Runs the tender with `args` (without the program name); returns the process exit status.
 pub fn main_with_args(args: Vec<String>, start: Instant) -> i32 {
     let options = match cli::parse(args) {
-        Ok(Command::Help) => {
-            println!("{}", cli::USAGE);
-            return 0;
-        }
+        Ok(Command::Help) => return print_stdout(&format!("{}\n", cli::USAGE)),
         Ok(Command::Version) => {
-            println!(
-                "{PROGRAM} {}\nABI version {ABI_VERSION}",
+            return print_stdout(&format!(
+                "{PROGRAM} {}\nABI version {ABI_VERSION}\n",
                 env!("CARGO_PKG_VERSION")
-            );
-            return 0;
+            ));
         }
         Ok(Command::Run(o)) => o,
         Err(e) => {

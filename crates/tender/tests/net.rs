@@ -3,111 +3,11 @@
 mod support;
 
 use std::os::fd::AsRawFd;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 use support::image::{Asm, DATA, Data, Image, MFT_COPY, NET};
-use support::{TENDER, kvm_available, run_with_limit, stderr, write_image};
-
-/// A network namespace holding one tap `tap0` (10.77.0.1/24, up); deleted on drop.
-struct Netns {
-    name: String,
-}
-
-fn ip(args: &[&str]) -> bool {
-    Command::new("ip")
-        .args(args)
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-impl Netns {
-    /// Creates the namespace, or returns `None` (after saying why) if that is impossible.
-    fn create(test: &str, mtu: u32) -> Option<Self> {
-        if !kvm_available(test) {
-            return None;
-        }
-        if Command::new("ip").arg("-V").output().is_err() {
-            eprintln!("SKIPPED {test}: the ip command is not installed");
-            return None;
-        }
-        let name = format!("mhvt-{}-{test}", std::process::id());
-        if !ip(&["netns", "add", &name]) {
-            eprintln!("SKIPPED {test}: cannot create a network namespace (needs root)");
-            return None;
-        }
-        let ns = Self { name };
-        let sh = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6";
-        assert!(ns.exec(&["sh", "-c", sh]));
-        assert!(ip(&[
-            "-n", &ns.name, "tuntap", "add", "dev", "tap0", "mode", "tap"
-        ]));
-        assert!(ip(&[
-            "-n",
-            &ns.name,
-            "link",
-            "set",
-            "tap0",
-            "mtu",
-            &mtu.to_string(),
-            "up"
-        ]));
-        assert!(ip(&[
-            "-n",
-            &ns.name,
-            "addr",
-            "add",
-            "10.77.0.1/24",
-            "dev",
-            "tap0"
-        ]));
-        Some(ns)
-    }
-
-    fn exec(&self, cmd: &[&str]) -> bool {
-        Command::new("ip")
-            .args(["netns", "exec", &self.name])
-            .args(cmd)
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    fn counter(&self, which: &str) -> u64 {
-        let out = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.name,
-                "cat",
-                &format!("/sys/class/net/tap0/statistics/{which}"),
-            ])
-            .output()
-            .expect("cat");
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse()
-            .expect("counter")
-    }
-
-    /// Runs the tender inside the namespace.
-    fn tender(&self, options: &[&str], image: &Image) -> std::process::Output {
-        let path = write_image(&image.build());
-        let mut args: Vec<String> = ["netns", "exec", &self.name, TENDER, "--mem=4"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        args.extend(options.iter().map(|s| s.to_string()));
-        args.push(path.display().to_string());
-        run_with_limit("ip", &args, Duration::from_secs(30))
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        ip(&["netns", "del", &self.name]);
-    }
-}
+use support::netns::{Netns, ip};
+use support::stderr;
 
 /// Offsets in the manifest copy of entry 1 (the only device).
 const ENTRY1: u64 = MFT_COPY + 8 + 104;
@@ -171,22 +71,6 @@ fn net_write_reaches_the_host_interface() {
     assert_eq!(ns.counter("rx_bytes") - bytes, 60);
 }
 
-/// Sends UDP datagrams to 10.77.0.2 from inside the namespace until `stop`, so the host
-/// kernel keeps sending ARP requests out of tap0.
-fn provoke_arp(ns: &str, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
-    let path = format!("/run/netns/{ns}");
-    std::thread::spawn(move || {
-        let f = std::fs::File::open(&path).expect("netns file");
-        // SAFETY: setns moves only this thread into the namespace; `f` is a valid netns fd.
-        assert_eq!(unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) }, 0);
-        let sock = std::net::UdpSocket::bind("10.77.0.1:0").expect("bind");
-        while !stop.load(Ordering::Relaxed) {
-            let _ = sock.send_to(b"ping", "10.77.0.2:9");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    })
-}
-
 #[test]
 fn poll_reports_a_readable_tap_and_net_read_gets_the_frame() {
     let Some(ns) = Netns::create("read", 1500) else {
@@ -209,7 +93,7 @@ fn poll_reports_a_readable_tap_and_net_read_gets_the_frame() {
         .hang();
     let image = Image::new(a.finish(), d.bytes).with_devices(&[("service", NET)]);
     let stop = Arc::new(AtomicBool::new(false));
-    let sender = provoke_arp(&ns.name, stop.clone());
+    let sender = ns.provoke_arp("10.77.0.1", "10.77.0.2", stop.clone());
     let out = ns.tender(&["--net:service=tap0"], &image);
     stop.store(true, Ordering::Relaxed);
     sender.join().expect("sender");
@@ -272,4 +156,107 @@ fn net_calls_with_bad_pointers_end_the_tender() {
         stderr(&out),
         "morgana-hvt: Invalid guest access: gpa=0x3fffe0, sz=32\n"
     );
+}
+
+/// NET_WRITE one 60-byte broadcast frame on handle 1, PUTS the manifest copy's MAC of entry 1,
+/// HALT with the low byte of its MTU.
+fn write_and_report_image() -> Image {
+    let mut frame = vec![0xffu8; 6];
+    frame.extend_from_slice(&[0x02, 0, 0, 0, 0, 1, 0x88, 0xb5]);
+    frame.resize(60, 0xab);
+    let mut d = Data::new();
+    d.u64s(0, &[1, DATA + 0x100, 60, 0x55])
+        .u64s(0x40, &[ENTRY1 + 72, 6])
+        .u64s(0x80, &[0, 0x55])
+        .put(0x100, &frame);
+    let mut a = Asm::new();
+    a.hypercall(6, DATA)
+        .hypercall(2, DATA + 0x40)
+        .load_u16(ENTRY1 + 78)
+        .store_rax(DATA + 0x88)
+        .hypercall(8, DATA + 0x80)
+        .hang();
+    Image::new(a.finish(), d.bytes).with_devices(&[("service", NET)])
+}
+
+#[test]
+fn a_passed_tap_fd_works_like_a_tap_name() {
+    let Some(ns) = Netns::create("fd", 9000) else {
+        return;
+    };
+    let image = write_and_report_image();
+    let mac = "--net-mac:service=02:11:22:33:44:55";
+    let run = |how: &str, option: &str, passed: Option<i32>| {
+        let packets = ns.counter("rx_packets");
+        let out = ns.tender_passing(&[option, mac], &image, passed);
+        assert_eq!(stderr(&out), "", "{how}");
+        assert_eq!(out.status.code(), Some(9000 & 0xff), "{how}: MTU 9000");
+        assert_eq!(out.stdout, [0x02, 0x11, 0x22, 0x33, 0x44, 0x55], "{how}");
+        assert_eq!(ns.counter("rx_packets") - packets, 1, "{how}: frame sent");
+    };
+    run("by name", "--net:service=tap0", None);
+    // Opened only now: a single-queue tap takes one attachment at a time.
+    let fd = ns.open_tap_fd("tap0");
+    let by_fd = format!("--net:service=@{}", fd.as_raw_fd());
+    run("by fd", &by_fd, Some(fd.as_raw_fd()));
+    // While the test holds the tap, attaching it by name fails.
+    let out = ns.tender(&["--net:service=tap0", mac], &image);
+    assert_eq!(
+        stderr(&out),
+        "morgana-hvt: Could not attach interface: tap0: Device or resource busy (os error 16)\n"
+    );
+    drop(fd);
+    // A descriptor that is not open in the tender is refused like a missing tap.
+    let out = ns.tender(&["--net:service=@77", mac], &image);
+    assert_eq!(
+        stderr(&out),
+        "morgana-hvt: Could not attach interface: @77: Bad file descriptor (os error 9)\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// Declares NICs "a" (handle 1, on tap0) and "b" (handle 2, on tap1); POLL for up to 20 s,
+/// PUTS `ready_set` and the 4-byte `ret` with the 4 padding bytes after it, HALT with 0.
+fn two_nic_poller() -> Image {
+    let mut d = Data::new();
+    d.u64s(0, &[20_000_000_000, 0x55, 0x5555_5555_5555_5555])
+        .u64s(0x40, &[DATA + 8, 16])
+        .u64s(0x80, &[0, 0]);
+    let mut a = Asm::new();
+    a.hypercall(3, DATA)
+        .hypercall(2, DATA + 0x40)
+        .hypercall(8, DATA + 0x80)
+        .hang();
+    Image::new(a.finish(), d.bytes).with_devices(&[("a", NET), ("b", NET)])
+}
+
+#[test]
+fn poll_with_two_taps_sets_only_the_ready_handle() {
+    // Traffic on one tap at a time, each in a fresh namespace, so that no ARP retry from
+    // the other case can arrive.
+    for (case, busy, from, to, handle) in [
+        ("poll2b", "tap1", "10.78.0.1", "10.78.0.2", 2u64),
+        ("poll2a", "tap0", "10.77.0.1", "10.77.0.2", 1),
+    ] {
+        let Some(ns) = Netns::empty(case) else {
+            return;
+        };
+        ns.add_tap("tap0", 1500, Some("10.77.0.1/24"));
+        ns.add_tap("tap1", 1500, Some("10.78.0.1/24"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let sender = ns.provoke_arp(from, to, stop.clone());
+        let out = ns.tender(&["--net:a=tap0", "--net:b=tap1"], &two_nic_poller());
+        stop.store(true, Ordering::Relaxed);
+        sender.join().expect("sender");
+        let mut expected = (1u64 << handle).to_le_bytes().to_vec();
+        expected.extend_from_slice(&1u32.to_le_bytes());
+        expected.extend_from_slice(&0x5555_5555u32.to_le_bytes());
+        assert_eq!(
+            out.stdout,
+            expected,
+            "traffic on {busy}: ready set must be exactly handle {handle}, ret 1; stderr: {}",
+            stderr(&out)
+        );
+        assert_eq!(out.status.code(), Some(0));
+    }
 }

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod image;
+pub mod netns;
+pub mod solo5;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -44,8 +46,13 @@ pub fn write_image(bytes: &[u8]) -> PathBuf {
 
 /// Runs `program args...`, killing it (by PID) after `limit`.
 pub fn run_with_limit(program: &str, args: &[String], limit: Duration) -> Output {
-    let mut child = Command::new(program)
-        .args(args)
+    run_command_with_limit(Command::new(program).args(args), limit)
+}
+
+/// Runs `cmd` with stdin closed and stdout/stderr captured, killing it (by PID) after `limit`.
+pub fn run_command_with_limit(cmd: &mut Command, limit: Duration) -> Output {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
