@@ -146,7 +146,7 @@ fn start(mut cmd: Command) -> Result<Server> {
 
 /// Waits until `addr` accepts a TCP connection from inside namespace `ns` (with curl's
 /// `telnet://` or the echo client would be heavier: a one-shot bash `/dev/tcp` probe).
-fn wait_listening(ns: &str, addr: &str) -> Result<()> {
+pub(crate) fn wait_listening(ns: &str, addr: &str) -> Result<()> {
     let (host, port) = addr.split_once(':').unwrap_or((addr, "80"));
     for _ in 0..100 {
         let ok = Command::new("ip")
@@ -318,6 +318,8 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
     }
     drop((uni_echo, linux_echo));
     let _ = std::fs::remove_dir_all(&tmp);
+    // The same services as hvt guests on the same tap: exits, not times.
+    let hvt_exits = crate::bench_hvt_net::report(ws, &lab.client);
     let (uni_mb, lin_mb) = (median(uni_mb), median(lin_mb));
 
     println!("network benchmark: median of {RUNS} runs of {SECONDS} s each");
@@ -339,6 +341,9 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
          ratio unikernel/Linux: {:.2}",
         uni_mb / lin_mb
     );
+    if let Err(e) = hvt_exits {
+        println!("hvt VM exits: not measured: {e}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

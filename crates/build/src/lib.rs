@@ -13,6 +13,7 @@
 
 pub mod bench;
 pub mod bench_boot;
+mod bench_hvt_net;
 pub mod cli;
 pub mod elf;
 pub mod hvt;

@@ -11,6 +11,9 @@ use std::path::PathBuf;
 /// A tender error; `Display` is the message printed after "morgana-hvt: ".
 #[derive(Debug, thiserror::Error)]
 pub enum TenderError {
+    /// SIGINT or SIGTERM arrived while the guest ran.
+    #[error("Exiting on signal {0}")]
+    Signal(i32),
     /// Bad command line.
     #[error(transparent)]
     Cli(#[from] CliError),

@@ -30,6 +30,7 @@ use crate::notes::{ABI_NOTE_SIZE, ABI_TARGET_HVT, ABI_VERSION, AbiInfo, MANIFEST
 use crate::stats::Stats;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Instant;
 
 /// Program name used as the prefix of messages.
@@ -123,7 +124,31 @@ pub fn attach_devices(o: &RunOptions, mut manifest: Manifest) -> Result<Devices,
     })
 }
 
+/// The SIGINT or SIGTERM received while the guest runs (0: none).
+static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// Set once the run loop started: from then on a signal stops the loop, so that `--stats` is
+/// still printed; before that the handler ends the process itself.
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// The signal that asked the run loop to stop, if one did.
+pub fn stop_requested() -> Option<i32> {
+    match STOP_SIGNAL.load(Ordering::Acquire) {
+        0 => None,
+        n => Some(n),
+    }
+}
+
+/// Marks the run loop as started (see [`RUNNING`]).
+pub fn mark_running() {
+    RUNNING.store(true, Ordering::Release);
+}
+
 extern "C" fn on_signal(signal: libc::c_int) {
+    STOP_SIGNAL.store(signal, Ordering::Release);
+    if RUNNING.load(Ordering::Acquire) {
+        // KVM_RUN or epoll_wait returns EINTR and the run loop stops cleanly.
+        return;
+    }
     let msg: &[u8] = match signal {
         libc::SIGINT => b"morgana-hvt: Exiting on signal 2\n",
         _ => b"morgana-hvt: Exiting on signal 15\n",

@@ -105,6 +105,10 @@ impl Poller {
             if e.raw_os_error() != Some(libc::EINTR) {
                 return Err(e);
             }
+            if crate::stop_requested().is_some() {
+                // Nothing is ready; the run loop sees the signal before resuming the guest.
+                break 0;
+            }
         };
         let (mut ready, mut count) = (0u64, 0u32);
         for ev in &events[..n] {

@@ -58,7 +58,11 @@ pub fn run(
     stats: &mut Stats,
 ) -> Result<i32, TenderError> {
     stats.mark_first_run();
+    crate::mark_running();
     loop {
+        if let Some(signal) = crate::stop_requested() {
+            return Err(TenderError::Signal(signal));
+        }
         let exit = match vcpu.run() {
             Ok(exit) => classify(exit),
             Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => continue,

@@ -27,9 +27,18 @@ fn sleeper() -> Image {
 /// Boots the sleeper, sends `signal` once the guest has printed "ready" (so it is in, or
 /// about to enter, POLL), and returns (status, stdout, stderr).
 fn signal_while_polling(signal: libc::c_int) -> (Option<i32>, String, String) {
+    signal_while_polling_with(signal, &[])
+}
+
+/// [`signal_while_polling`] with extra tender options.
+fn signal_while_polling_with(
+    signal: libc::c_int,
+    options: &[&str],
+) -> (Option<i32>, String, String) {
     let path = write_image(&sleeper().build());
     let mut child = Command::new(TENDER)
         .arg("--mem=4")
+        .args(options)
         .arg(&path)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -76,4 +85,19 @@ fn sigint_during_poll_exits_1() {
     assert_eq!(stderr, "morgana-hvt: Exiting on signal 2\n");
     assert_eq!(status, Some(1));
     assert_eq!(stdout, "ready\n");
+}
+
+#[test]
+fn a_signal_still_prints_the_stats() {
+    if !kvm_available("a_signal_still_prints_the_stats") {
+        return;
+    }
+    let (status, _, stderr) = signal_while_polling_with(libc::SIGTERM, &["--stats"]);
+    assert_eq!(status, Some(1));
+    let mut lines = stderr.lines();
+    assert_eq!(lines.next(), Some("morgana-hvt: Exiting on signal 15"));
+    assert_eq!(lines.next(), Some("morgana-hvt stats:"));
+    // The guest made one PUTS before the signal (and maybe its POLL); it never halted.
+    assert!(stderr.contains("\n  hypercall puts: 1\n"), "{stderr}");
+    assert!(!stderr.contains("hypercall halt"), "{stderr}");
 }

@@ -1,0 +1,97 @@
+//! The hvt part of `cargo xtask bench net`: VM exits per HTTP request and per echoed KiB,
+//! counted by the tender's `--stats`. Exits do not depend on how fast the machine is, unlike
+//! times under our KVM-PVM.
+//!
+//! Each service is booted twice on the same tap: once stopped (SIGTERM) right after it
+//! listens, once after a fixed amount of work; the difference in exits over the work is the
+//! figure.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::{Error, Profile, Result, Workspace, hvt, run_checked};
+
+/// HTTP requests per measured run, all on one keep-alive connection.
+const REQUESTS: usize = 20;
+/// KiB echoed per measured run, on one connection.
+const ECHO_KIB: usize = 64;
+
+/// VM exits of one boot of `image` in namespace `ns` on tap `tap0`, doing `work` once the
+/// service at `addr` listens.
+fn exits_with(
+    ns: &str,
+    tender: &Path,
+    image: &Path,
+    addr: &str,
+    work: &dyn Fn() -> Result<()>,
+) -> Result<u64> {
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", ns])
+        .arg(tender)
+        .args(["--stats", "--mem=32", "--net:service=tap0"])
+        .arg(image)
+        .arg("--ipv4=10.78.0.2/24")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| Error::Spawn {
+            program: tender.display().to_string(),
+            source,
+        })?;
+    let outcome = crate::bench::wait_listening(ns, addr).and_then(|()| work());
+    // `ip netns exec` execs the tender, so this PID is the tender's own.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let _ = child.wait();
+    outcome?;
+    stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("vm exits: "))
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| Error::Other(format!("no exit count in the tender's report: {stderr}")))
+}
+
+/// Prints VM exits per HTTP request and per echoed KiB for the hvt images, using tap `tap0` in
+/// namespace `ns` (host side 10.78.0.1/24).
+pub fn report(ws: &Workspace, ns: &str) -> Result<()> {
+    let tender = hvt::tender(ws, Profile::Release)?;
+    let http = hvt::build(ws, "http-server", Profile::Release)?;
+    let echo = hvt::build(ws, "echo-server", Profile::Release)?;
+    let curl = || {
+        let urls = vec!["http://10.78.0.2/"; REQUESTS];
+        run_checked(
+            Command::new("ip")
+                .args(["netns", "exec", ns, "curl", "-s", "-o", "/dev/null"])
+                .args(urls)
+                .stdout(Stdio::null()),
+        )
+    };
+    let echo_client = || {
+        let script = format!(
+            "import socket\ns=socket.create_connection(('10.78.0.2',7),timeout=120)\nd=bytes({n})\n\
+             s.sendall(d)\ns.shutdown(socket.SHUT_WR)\ngot=0\nwhile True:\n    b=s.recv(65536)\n\
+             \x20   if not b: break\n    got+=len(b)\nassert got=={n}, got",
+            n = ECHO_KIB * 1024
+        );
+        run_checked(Command::new("ip").args(["netns", "exec", ns, "python3", "-c", &script]))
+    };
+    let idle = || Ok(());
+    let http_idle = exits_with(ns, &tender, &http, "10.78.0.2:80", &idle)?;
+    let http_busy = exits_with(ns, &tender, &http, "10.78.0.2:80", &curl)?;
+    let echo_idle = exits_with(ns, &tender, &echo, "10.78.0.2:7", &idle)?;
+    let echo_busy = exits_with(ns, &tender, &echo, "10.78.0.2:7", &echo_client)?;
+    println!(
+        "hvt VM exits (tender --stats)\nhttp-server: {:.1} exits per request ({REQUESTS} requests on one connection: {http_busy} exits, {http_idle} without them)\n\
+         echo-server: {:.1} exits per echoed KiB ({ECHO_KIB} KiB on one connection: {echo_busy} exits, {echo_idle} without them)",
+        http_busy.saturating_sub(http_idle) as f64 / REQUESTS as f64,
+        echo_busy.saturating_sub(echo_idle) as f64 / ECHO_KIB as f64,
+    );
+    Ok(())
+}
