@@ -124,3 +124,38 @@ fn bad_network_arguments_end_the_boot_with_one_error_line() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{arg}");
     }
 }
+
+/// Without `--ipv4` the unikernel takes its address from DHCPv4: dnsmasq serves a one-address
+/// range on the tap's host side, inside the test's namespace.
+#[test]
+fn takes_its_address_from_dhcp() {
+    require_tap!();
+    if std::process::Command::new("dnsmasq")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: dnsmasq (Debian package dnsmasq-base) is not installed");
+        return;
+    }
+    let ns = Netns::new("echodhcp");
+    ns.add_tap("tap0", "10.77.5.1/24");
+    let _dhcp = ns.spawn(
+        "dnsmasq",
+        &[
+            "--no-daemon",
+            "--port=0",
+            "--interface=tap0",
+            "--bind-interfaces",
+            "--dhcp-range=10.77.5.50,10.77.5.50,255.255.255.0,1h",
+            "--dhcp-leasefile=/dev/null",
+            "--conf-file=/dev/null",
+        ],
+    );
+    let mut server = ns.spawn(EXE, &["--net:service=tap0"]);
+    let line = server.wait_for_line("echo-server:", Duration::from_secs(30));
+    assert_eq!(line, "echo-server: 10.77.5.50/24 listening on port 7");
+    let addr: SocketAddr = "10.77.5.50:7".parse().unwrap();
+    let got = ns.enter(move || exchange(addr, b"leased"));
+    assert_eq!(got, b"leased");
+}
