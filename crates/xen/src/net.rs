@@ -161,6 +161,9 @@ impl Net {
             ("feature-rx-notify", "1".into()),
             ("feature-sg", "0".into()),
             ("feature-gso-tcpv4", "0".into()),
+            // We never see partial checksums: the backend (and dom0's stack) must fill them in,
+            // or every TCP segment from dom0 fails the checksum check of our stack.
+            ("feature-no-csum-offload", "1".into()),
             ("state", format!("{}", xenbus_state::CONNECTED)),
         ] {
             xenbus::write(&format!("{path}/{key}"), &value, "netfront details")?;

@@ -17,8 +17,9 @@ pub struct Case {
     pub args: &'static [&'static str],
     /// A dom0 shell command run while the guest runs.
     pub dom0: Option<&'static str>,
-    /// The exit status the lab must report.
-    pub status: u8,
+    /// The exit status the lab must report; `None` for a service that runs until dom0's
+    /// command destroys it (the domain must then be gone, not crashed).
+    pub status: Option<u8>,
     /// Exact console lines (`None`: not checked).
     pub console: Option<&'static [&'static str]>,
     /// A line the console must contain (for messages with variable parts).
@@ -38,7 +39,7 @@ pub const CASES: &[Case] = &[
         package: "hello",
         args: &[],
         dom0: None,
-        status: 0,
+        status: Some(0),
         console: Some(&["hello", "hello", "hello", "hello"]),
         console_contains: None,
         disk0: None,
@@ -51,7 +52,7 @@ pub const CASES: &[Case] = &[
         package: "hello-key",
         args: &["--hello=xen"],
         dom0: None,
-        status: 0,
+        status: Some(0),
         console: Some(&["xen", "xen", "xen", "xen"]),
         console_contains: None,
         disk0: None,
@@ -63,7 +64,7 @@ pub const CASES: &[Case] = &[
         package: "hello-key",
         args: &[],
         dom0: None,
-        status: 1,
+        status: Some(1),
         console: Some(&["error: missing boot argument --hello=TEXT"]),
         console_contains: None,
         disk0: None,
@@ -75,7 +76,7 @@ pub const CASES: &[Case] = &[
         package: "xen-clock",
         args: &[],
         dom0: None,
-        status: 0,
+        status: Some(0),
         console: Some(&["clock: wall clock plausible, 200 ms timer took 200-999 ms"]),
         console_contains: None,
         disk0: None,
@@ -87,7 +88,7 @@ pub const CASES: &[Case] = &[
         package: "xen-crash",
         args: &[],
         dom0: None,
-        status: 255,
+        status: Some(255),
         console: None,
         console_contains: Some("panic: "),
         disk0: None,
@@ -99,7 +100,7 @@ pub const CASES: &[Case] = &[
         package: "xen-crash",
         args: &["--trap"],
         dom0: None,
-        status: 255,
+        status: Some(255),
         console: None,
         console_contains: Some("trap: vector 14 (page fault), error 0x0"),
         disk0: None,
@@ -111,7 +112,7 @@ pub const CASES: &[Case] = &[
         package: "block",
         args: &[],
         dom0: None,
-        status: 0,
+        status: Some(0),
         console: Some(&[
             "storage: 8192 sectors of 512 bytes",
             "sector 0: \"xenlab disk 0\"",
@@ -126,7 +127,7 @@ pub const CASES: &[Case] = &[
         package: "block",
         args: &["--write=written-by-xen"],
         dom0: None,
-        status: 0,
+        status: Some(0),
         console: Some(&[
             "storage: 8192 sectors of 512 bytes",
             "sector 0: \"written-by-xen\"",
@@ -141,20 +142,42 @@ pub const CASES: &[Case] = &[
         package: "xen-net-responder",
         args: &["--ip=10.0.0.2", "--pings=3"],
         dom0: Some("ping -c 3 -W 5 10.0.0.2; ip neigh show 10.0.0.2"),
-        status: 0,
+        status: Some(0),
         console: Some(&["net-responder: 10.0.0.2 answered 3 pings"]),
         console_contains: None,
         disk0: None,
         dom0_contains: Some("3 packets transmitted, 3 packets received, 0% packet loss"),
         max_cpu_ms: None,
     },
+    Case {
+        name: "echo-server",
+        package: "echo-server",
+        args: &["--ipv4=10.0.0.2/24"],
+        // The service never exits: dom0 talks to it over TCP, then destroys it.
+        dom0: Some(
+            "for i in $(seq 1 60); do \
+               echo morgana-echo | timeout 10 nc 10.0.0.2 7 > /tmp/echo.out 2>/dev/null; \
+               [ -s /tmp/echo.out ] && break; sleep 0.5; done; \
+             echo \"echoed: $(cat /tmp/echo.out)\"; xl destroy echo-server",
+        ),
+        status: None,
+        console: None,
+        console_contains: Some("echo-server: 10.0.0.2/24 listening on port 7"),
+        disk0: None,
+        dom0_contains: Some("echoed: morgana-echo"),
+        max_cpu_ms: None,
+    },
 ];
 
 fn check(case: &Case, o: &Outcome) -> Vec<String> {
     let mut errors = Vec::new();
-    if o.effective_status() != Some(case.status) {
+    let ended_as_expected = match case.status {
+        Some(status) => o.effective_status() == Some(status),
+        None => o.state == "gone",
+    };
+    if !ended_as_expected {
         errors.push(format!(
-            "status {:?} (state {}), expected {}",
+            "status {:?} (state {}), expected {:?} (None: destroyed by dom0)",
             o.effective_status(),
             o.state,
             case.status
@@ -226,7 +249,7 @@ pub fn test(ws: &Workspace, only: Option<&str>) -> Result<()> {
     }
     let mut guests = Vec::new();
     for c in &cases {
-        let image = xen::build(ws, c.package, Profile::Debug)?;
+        let image = xen::build(ws, c.package, Profile::Release)?;
         guests.push(Guest {
             name: c.name.to_string(),
             devices: read_devices(&image)?,
