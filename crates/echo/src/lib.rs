@@ -14,7 +14,7 @@ use core::fmt;
 
 use embassy_executor::{SpawnError, Spawner};
 use embassy_time::{Duration, with_timeout};
-use morgana_rt::args::{ArgError, BootArgs};
+use morgana_rt::args::{ArgError, BootArgs, Seconds};
 use morgana_tcpip::Stack;
 use morgana_tcpip::embedded_io_async::Write;
 use morgana_tcpip::tcp::TcpSocket;
@@ -42,20 +42,6 @@ impl Default for EchoConfig {
             idle_timeout: Duration::from_secs(60),
             connections: 64,
             buffer_size: 16 * 1024,
-        }
-    }
-}
-
-/// A positive number of seconds.
-#[derive(Debug, Clone, Copy)]
-struct Seconds(u32);
-
-impl core::str::FromStr for Seconds {
-    type Err = &'static str;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.parse::<u32>() {
-            Ok(n) if n > 0 => Ok(Seconds(n)),
-            _ => Err("expected a whole number of seconds, at least 1"),
         }
     }
 }

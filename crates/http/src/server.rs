@@ -22,7 +22,7 @@ use core::fmt::Write as _;
 use embassy_executor::{SpawnError, Spawner};
 use embassy_time::{Duration, with_timeout};
 use morgana_kv::KvRo;
-use morgana_rt::args::{ArgError, BootArgs};
+use morgana_rt::args::{ArgError, BootArgs, Seconds};
 use morgana_tcpip::Stack;
 use morgana_tcpip::embedded_io_async::Write;
 use morgana_tcpip::tcp::TcpSocket;
@@ -56,20 +56,6 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(30),
             max_header_bytes: 8 * 1024,
             buffer_size: 8 * 1024,
-        }
-    }
-}
-
-/// A positive number of seconds.
-#[derive(Debug, Clone, Copy)]
-struct Seconds(u32);
-
-impl core::str::FromStr for Seconds {
-    type Err = &'static str;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.parse::<u32>() {
-            Ok(n) if n > 0 => Ok(Seconds(n)),
-            _ => Err("expected a whole number of seconds, at least 1"),
         }
     }
 }

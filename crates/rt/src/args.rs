@@ -81,6 +81,20 @@ impl fmt::Display for ArgError {
 
 impl core::error::Error for ArgError {}
 
+/// A boot argument value that is a positive whole number of seconds (`--idle-timeout=30`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seconds(pub u32);
+
+impl FromStr for Seconds {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Seconds(n)),
+            _ => Err("expected a whole number of seconds, at least 1"),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Entry<'a> {
     raw: &'a str,
@@ -233,6 +247,21 @@ mod tests {
         assert!(!p.flag("off").unwrap());
         assert_eq!(p.with_default::<u16>("port", 7).unwrap(), 7);
         p.finish().unwrap();
+    }
+
+    #[test]
+    fn seconds_are_positive_whole_numbers() {
+        let mut p = BootArgs::parse(["--t=30", "--z=0", "--h=1.5"]);
+        assert_eq!(p.required::<Seconds>("t", "S").unwrap(), Seconds(30));
+        let expected = "expected a whole number of seconds, at least 1";
+        assert_eq!(
+            p.required::<Seconds>("z", "S").unwrap_err().to_string(),
+            alloc::format!("malformed boot argument --z=0: {expected}")
+        );
+        assert_eq!(
+            p.required::<Seconds>("h", "S").unwrap_err().to_string(),
+            alloc::format!("malformed boot argument --h=1.5: {expected}")
+        );
     }
 
     #[test]
