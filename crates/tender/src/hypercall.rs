@@ -5,7 +5,7 @@
 use crate::block::request_in_range;
 use crate::error::TenderError;
 use crate::manifest::{DeviceType, Manifest};
-use crate::memory::{GuestAddress, GuestMemory};
+use crate::memory::{GuestAddress, GuestMemory, HostRegion};
 use crate::poll::Poller;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -206,15 +206,23 @@ fn block(
     Ok(())
 }
 
-fn net_write(gpa: GuestAddress, mem: &GuestMemory, dev: &Devices) -> Result<(), TenderError> {
-    let arg = mem.translate(gpa, 32)?;
+/// The tap of the attached NET_BASIC device named by the handle at offset 0 of a net
+/// hypercall's struct; `None`, with EINVAL written to its `ret` at offset 24, otherwise.
+fn net_tap(arg: &HostRegion<'_>, dev: &Devices) -> Option<RawFd> {
     let handle = arg.read_u64(0);
-    let Some(fd) = dev
+    let fd = dev
         .manifest
         .attached_entry(handle, DeviceType::Net)
-        .and(dev.fd(handle))
-    else {
+        .and(dev.fd(handle));
+    if fd.is_none() {
         arg.write_u32(24, R_EINVAL);
+    }
+    fd
+}
+
+fn net_write(gpa: GuestAddress, mem: &GuestMemory, dev: &Devices) -> Result<(), TenderError> {
+    let arg = mem.translate(gpa, 32)?;
+    let Some(fd) = net_tap(&arg, dev) else {
         return Ok(());
     };
     let frame = mem.translate(GuestAddress(arg.read_u64(8)), arg.read_u64(16))?;
@@ -239,13 +247,7 @@ fn net_write(gpa: GuestAddress, mem: &GuestMemory, dev: &Devices) -> Result<(), 
 
 fn net_read(gpa: GuestAddress, mem: &GuestMemory, dev: &Devices) -> Result<(), TenderError> {
     let arg = mem.translate(gpa, 32)?;
-    let handle = arg.read_u64(0);
-    let Some(fd) = dev
-        .manifest
-        .attached_entry(handle, DeviceType::Net)
-        .and(dev.fd(handle))
-    else {
-        arg.write_u32(24, R_EINVAL);
+    let Some(fd) = net_tap(&arg, dev) else {
         return Ok(());
     };
     let buf = mem.translate(GuestAddress(arg.read_u64(8)), arg.read_u64(16))?;
