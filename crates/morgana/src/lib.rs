@@ -26,11 +26,11 @@
 extern crate alloc;
 
 #[cfg(target_os = "hvt")]
-use morgana_hvt as backend;
+use morgana_backend_hvt as backend;
 #[cfg(not(any(target_os = "hvt", target_os = "xen")))]
-use morgana_unix as backend;
+use morgana_backend_unix as backend;
 #[cfg(target_os = "xen")]
-use morgana_xen as backend;
+use morgana_backend_xen as backend;
 
 pub use embassy_executor::Spawner;
 pub use embassy_time as time;
@@ -146,9 +146,9 @@ pub use backend::block_on;
 pub mod __private {
     pub use crate::backend::start;
     #[cfg(target_os = "hvt")]
-    pub use morgana_hvt::notes;
+    pub use morgana_backend_hvt::notes;
     #[cfg(target_os = "xen")]
-    pub use morgana_xen::devices_note;
+    pub use morgana_backend_xen::devices_note;
 }
 
 /// The hvt entry: the image's notes and `_start`.

@@ -1,12 +1,12 @@
 //! C in a unikernel: checksums `--text=TEXT` (default `Morgana`) with the C library in
-//! `morgana-checksum` and prints the C library's own report, formatted by its `snprintf`.
+//! `checksum-c` and prints the C library's own report, formatted by its `snprintf`.
 #![cfg_attr(not(test), no_std, no_main)]
 
 extern crate alloc;
 
 use alloc::string::String;
 use morgana::BootArgs;
-use morgana_checksum::Checksums;
+use checksum_c::Checksums;
 
 morgana::main!(app);
 

@@ -18,8 +18,8 @@ pub struct Job {
 
 /// Every binding the workspace commits.
 pub const JOBS: &[Job] = &[Job {
-    header: "crates/checksum/csrc/checksum.h",
-    output: "crates/checksum/src/bindings.rs",
+    header: "examples/checksum-c/csrc/checksum.h",
+    output: "examples/checksum-c/src/bindings.rs",
     allow: "(checksum|CHECKSUM)_.*",
 }];
 

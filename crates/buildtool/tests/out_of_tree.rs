@@ -39,7 +39,7 @@ fn create_project(dir: &Path) {
     write(
         &dir.join("xtask/Cargo.toml"),
         &format!(
-            "[package]\nname = \"xtask\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nmorgana-build = {{ path = \"{root}/crates/build\" }}\n"
+            "[package]\nname = \"xtask\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nmorgana-build = {{ path = \"{root}/crates/buildtool\" }}\n"
         ),
     );
     write(

@@ -7,5 +7,5 @@ fn main() {
         .file("csrc/checksum.c")
         .include("csrc")
         .warnings(true)
-        .compile("morgana_checksum");
+        .compile("checksum_c");
 }
