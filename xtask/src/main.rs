@@ -1,5 +1,5 @@
-//! `cargo xtask`: Morgana's build tool for this workspace. All logic is in `morgana-build`.
+//! `cargo xtask`: Morgana's build tool, with the workspace's labs, tests and benchmarks.
 
 fn main() -> std::process::ExitCode {
-    morgana_build::cli::main()
+    morgana_lab::cli::main()
 }

@@ -3,11 +3,10 @@
 use std::process::ExitCode;
 
 use crate::{
-    Error, Profile, Result, Target, Workspace, bench, bench_boot, elf, hvt, run_checked, toolchain,
-    unix, xen, xenlab,
+    Error, Profile, Result, Target, Workspace, cargo, elf, hvt, run_checked, toolchain, unix, xen,
 };
 
-/// The usage text.
+/// The usage text of the commands this library runs.
 pub const USAGE: &str = "\
 usage: cargo xtask COMMAND [OPTIONS] [-- ARGS...]
 
@@ -16,15 +15,46 @@ commands:
   run   --target T -p NAME [--release] [-- ARGS] build and run it; ARGS are device flags
                                                  (--net:NAME=TAP, --block:NAME=FILE, ...),
                                                  then -- and the unikernel's own arguments
-  test  [--target T] [-p NAME]                   run the tests (every target when none given)
-  bindings [-- --check]                          regenerate (or check) committed C bindings
+  test  [-p NAME]                                run the workspace's (or NAME's) tests
   inspect IMAGE                                  print an hvt image's ABI and manifest notes
-                                                 as JSON
-  xenlab [-- IMAGE.xen [ARGS...]]                assemble the Xen test lab; boot IMAGE in it
-  bench net|boot|xen                             benchmarks (net: root, wrk, nginx; boot: hvt
-                                                 images, [--runs N]; xen: the lab)
+                                                 as JSON";
 
-targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
+/// The targets line of the usage text.
+const TARGETS: &str = "targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
+
+/// Commands a workspace adds to (or takes over from) the ones this library runs.
+///
+/// Morgana's own workspace adds its test labs and benchmarks this way; a unikernel in another
+/// repository uses [`main`], which adds nothing.
+pub trait Extension {
+    /// Usage lines for the added commands (empty for none).
+    fn usage(&self) -> &str;
+    /// Runs `inv` when it is one of the extension's commands; `None` hands it to the library.
+    fn execute(&self, inv: &Invocation) -> Option<Result<ExitCode>>;
+}
+
+/// The extension that adds nothing.
+#[derive(Debug)]
+pub struct NoExtension;
+
+impl Extension for NoExtension {
+    fn usage(&self) -> &str {
+        ""
+    }
+    fn execute(&self, _inv: &Invocation) -> Option<Result<ExitCode>> {
+        None
+    }
+}
+
+/// The whole usage text with `ext`'s commands.
+pub fn usage(ext: &dyn Extension) -> String {
+    let extra = ext.usage();
+    if extra.is_empty() {
+        format!("{USAGE}\n\n{TARGETS}")
+    } else {
+        format!("{USAGE}\n{extra}\n\n{TARGETS}")
+    }
+}
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +71,9 @@ pub struct Invocation {
     pub rest: Vec<String>,
 }
 
+/// Commands whose arguments are all passed on unparsed.
+const PASS_THROUGH: &[&str] = &["bench"];
+
 /// Parses the arguments after `cargo xtask`.
 pub fn parse(args: &[String]) -> Result<Invocation> {
     let mut it = args.iter();
@@ -56,7 +89,7 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
         rest: Vec::new(),
     };
     // `bench` hands everything after it to the benchmark it names.
-    if inv.command == "bench" {
+    if PASS_THROUGH.contains(&inv.command.as_str()) {
         inv.rest.extend(it.cloned());
         return Ok(inv);
     }
@@ -99,7 +132,7 @@ fn need_package(inv: &Invocation) -> Result<&str> {
         .ok_or_else(|| Error::Usage(format!("{} needs -p NAME", inv.command)))
 }
 
-/// Runs one invocation; returns the process exit code.
+/// Runs one invocation of this library's commands; returns the process exit code.
 pub fn execute(inv: &Invocation) -> Result<ExitCode> {
     match inv.command.as_str() {
         "build" => {
@@ -118,22 +151,24 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
                 Target::Unix => unix::run(&ws, need_package(inv)?, inv.profile, &inv.rest)?,
                 Target::Hvt => hvt::run(&ws, need_package(inv)?, inv.profile, &inv.rest)?,
                 Target::Xen => {
-                    return xenlab::run_package(&ws, need_package(inv)?, inv.profile, &inv.rest);
+                    let image = xen::build(&ws, need_package(inv)?, inv.profile)?;
+                    return Err(Error::Missing(format!(
+                        "running a Xen image needs a Xen host: there, `xl create {}`",
+                        image.with_extension("xl").display()
+                    )));
                 }
             };
             Ok(exit_code(status))
         }
         "test" => {
             let ws = Workspace::current()?;
-            let targets = inv.target.map_or_else(|| Target::ALL.to_vec(), |t| vec![t]);
-            for t in targets {
-                eprintln!("morgana: running the {t} tests");
-                match t {
-                    Target::Unix => unix::test(&ws, inv.package.as_deref())?,
-                    Target::Hvt => hvt::test(&ws)?,
-                    Target::Xen => xenlab::suite::test(&ws, inv.package.as_deref())?,
-                }
-            }
+            let mut cmd = cargo();
+            cmd.current_dir(&ws.root).arg("test");
+            match &inv.package {
+                Some(p) => cmd.args(["--package", p]),
+                None => cmd.arg("--workspace"),
+            };
+            run_checked(&mut cmd)?;
             Ok(ExitCode::SUCCESS)
         }
         "inspect" => {
@@ -141,36 +176,6 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
                 return Err(Error::Usage("inspect needs one IMAGE".into()));
             };
             println!("{}", elf::inspect(std::path::Path::new(image))?);
-            Ok(ExitCode::SUCCESS)
-        }
-        "xenlab" => xenlab::command(&Workspace::current()?, &inv.rest),
-        "bench" => {
-            let ws = Workspace::current()?;
-            match inv.rest.first().map(String::as_str) {
-                Some("boot") => {
-                    bench_boot::run(&ws, &inv.rest[1..])?;
-                    Ok(ExitCode::SUCCESS)
-                }
-                Some("xen") => {
-                    xenlab::bench::bench(&ws)?;
-                    Ok(ExitCode::SUCCESS)
-                }
-                _ => bench::run(&ws, &inv.rest),
-            }
-        }
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(ExitCode::SUCCESS)
-        }
-        "bindings" => {
-            // Regenerates the committed bindgen output; `-- --check` only verifies it.
-            let ws = Workspace::current()?;
-            run_checked(
-                crate::cargo()
-                    .current_dir(&ws.root)
-                    .args(["run", "--quiet", "--package", "gen-bindings", "--"])
-                    .args(&inv.rest),
-            )?;
             Ok(ExitCode::SUCCESS)
         }
         "check-toolchain" => {
@@ -193,11 +198,23 @@ pub fn exit_code(status: std::process::ExitStatus) -> ExitCode {
 
 /// `main` for an xtask binary: parses `std::env::args`, runs, reports errors in one line.
 pub fn main() -> ExitCode {
+    main_with(&NoExtension)
+}
+
+/// [`main`] with a workspace's own commands added.
+pub fn main_with(ext: &dyn Extension) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match parse(&args).and_then(|inv| execute(&inv)) {
+    let outcome = parse(&args).and_then(|inv| {
+        if matches!(inv.command.as_str(), "help" | "--help" | "-h") {
+            println!("{}", usage(ext));
+            return Ok(ExitCode::SUCCESS);
+        }
+        ext.execute(&inv).unwrap_or_else(|| execute(&inv))
+    });
+    match outcome {
         Ok(code) => code,
         Err(e @ Error::Usage(_)) => {
-            eprintln!("error: {e}\n\n{USAGE}");
+            eprintln!("error: {e}\n\n{}", usage(ext));
             ExitCode::FAILURE
         }
         Err(e) => {
@@ -261,11 +278,6 @@ mod tests {
     fn bench_passes_everything_on() {
         let inv = parse(&s(&["bench", "boot", "--runs", "3"])).unwrap();
         assert_eq!(inv.rest, s(&["boot", "--runs", "3"]));
-        let none = parse(&s(&["bench"])).unwrap();
-        assert_eq!(
-            execute(&none).unwrap_err().to_string(),
-            "bench needs a benchmark name: net, boot or xen"
-        );
     }
 
     #[test]

@@ -11,16 +11,13 @@
 //! }
 //! ```
 
-pub mod bench;
-pub mod bench_boot;
-mod bench_hvt_net;
+pub mod baremetal;
 pub mod cli;
 pub mod elf;
 pub mod hvt;
 pub mod toolchain;
 pub mod unix;
 pub mod xen;
-pub mod xenlab;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -180,6 +177,11 @@ pub fn run_captured(cmd: &mut Command) -> Result<String> {
     }
     String::from_utf8(out.stdout)
         .map_err(|_| Error::Other(format!("{} printed non-UTF-8 output", describe(cmd))))
+}
+
+/// The error for a failed file operation on `path`.
+pub fn io_error(path: &Path, e: std::io::Error) -> Error {
+    Error::Other(format!("{}: {e}", path.display()))
 }
 
 fn spawn_error(cmd: &Command, source: std::io::Error) -> Error {

@@ -36,25 +36,3 @@ pub fn run(ws: &Workspace, package: &str, profile: Profile, args: &[String]) -> 
             source,
         })
 }
-
-/// Packages whose tests belong to a bare-metal target, not to `unix`.
-pub const BARE_METAL_TEST_PACKAGES: &[&str] = &["hvt-tests", "morgana-tender"];
-
-/// Runs the workspace's host tests (or one package's), leaving out the bare-metal targets'
-/// boot tests.
-pub fn test(ws: &Workspace, package: Option<&str>) -> Result<()> {
-    let mut cmd = cargo();
-    cmd.current_dir(&ws.root).arg("test");
-    match package {
-        Some(p) => {
-            cmd.args(["--package", p]);
-        }
-        None => {
-            cmd.arg("--workspace");
-            for p in BARE_METAL_TEST_PACKAGES {
-                cmd.args(["--exclude", p]);
-            }
-        }
-    }
-    run_checked(&mut cmd)
-}

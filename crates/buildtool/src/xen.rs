@@ -1,15 +1,16 @@
-//! The `xen` target: a Xen PVH image (`target/xen/NAME.xen`) and its xl config
-//! (`target/xen/NAME.xl`), built with the target JSON and linker script in `targets/`.
+//! The `xen` target: a Xen PVH image (`TARGET_DIR/xen/NAME.xen`) and its xl config
+//! (`TARGET_DIR/xen/NAME.xl`), built as every bare-metal target is ([`crate::baremetal`]).
 //!
 //! The xl config's `vif` and `disk` lines come from the devices the application declares,
 //! which the image carries in its `.morgana.devices` section (one `KIND:NAME` line each).
 
 use std::path::{Path, PathBuf};
 
-use crate::{Error, Profile, Result, Workspace, cargo, run_checked, toolchain};
+use crate::baremetal::XEN;
+use crate::{Error, Profile, Result, Workspace, io_error};
 
 /// The target JSON's name (without `.json`), also cargo's directory for its artifacts.
-pub const TARGET_NAME: &str = "x86_64-morgana-xen";
+pub const TARGET_NAME: &str = XEN.name;
 /// Memory given to a guest by the generated xl config, MiB.
 pub const DEFAULT_MEMORY_MIB: u32 = 32;
 
@@ -22,43 +23,22 @@ pub struct DeclaredDevice {
     pub name: String,
 }
 
-/// Builds `package` for Xen; returns the image path (`target/xen/NAME.xen`), next to which
+/// Builds `package` for Xen; returns the image path (`TARGET_DIR/xen/NAME.xen`), next to which
 /// `NAME.xl` is written.
 pub fn build(ws: &Workspace, package: &str, profile: Profile) -> Result<PathBuf> {
-    toolchain::ensure_rust_src()?;
-    let targets = ws.root.join("targets");
-    let spec = targets.join(format!("{TARGET_NAME}.json"));
-    let script = targets.join("xen.ld");
-    let mut cmd = cargo();
-    cmd.current_dir(&ws.root)
-        .args(["build", "--package", package, "--bin", package, "--target"])
-        .arg(&spec)
-        .args([
-            "-Zjson-target-spec",
-            "-Zbuild-std=core,alloc",
-            "-Zbuild-std-features=compiler-builtins-mem",
-        ])
-        // Nightly flags on the pinned stable compiler, for this one cargo call only.
-        .env("RUSTC_BOOTSTRAP", "1")
-        .env(
-            "CARGO_ENCODED_RUSTFLAGS",
-            format!("-Clink-arg=-T{}", script.display()),
-        );
-    if profile == Profile::Release {
-        cmd.arg("--release");
-    }
-    run_checked(&mut cmd)?;
-    let elf = ws
-        .target_dir()
-        .join(TARGET_NAME)
-        .join(profile.dir())
-        .join(package);
-    let out_dir = ws.target_dir().join("xen");
-    std::fs::create_dir_all(&out_dir).map_err(|e| io_error(&out_dir, e))?;
-    let image = out_dir.join(format!("{package}.xen"));
-    std::fs::copy(&elf, &image).map_err(|e| io_error(&elf, e))?;
+    build_in(ws, &ws.target_dir(), package, profile)
+}
+
+/// [`build`] with an explicit cargo target directory.
+pub fn build_in(
+    ws: &Workspace,
+    target_dir: &Path,
+    package: &str,
+    profile: Profile,
+) -> Result<PathBuf> {
+    let image = XEN.build_image(ws, target_dir, package, profile)?;
     let devices = read_devices(&image)?;
-    let xl = out_dir.join(format!("{package}.xl"));
+    let xl = image.with_extension("xl");
     let text = xl_config(&XlConfig {
         name: package,
         kernel: &image,
@@ -69,10 +49,6 @@ pub fn build(ws: &Workspace, package: &str, profile: Profile) -> Result<PathBuf>
     });
     std::fs::write(&xl, text).map_err(|e| io_error(&xl, e))?;
     Ok(image)
-}
-
-pub(crate) fn io_error(path: &Path, e: std::io::Error) -> Error {
-    Error::Other(format!("{}: {e}", path.display()))
 }
 
 /// What an xl config is made of.

@@ -1,5 +1,6 @@
 //! A unikernel in another repository: a fresh Cargo project that depends on Morgana by path,
-//! with its own two-line xtask over `morgana-build`, builds and runs its unikernel.
+//! with its own two-line xtask over `morgana-build`, builds and runs its unikernel (with C code
+//! built by `cc`) as a process and on hvt, and builds it for Xen.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,7 +26,7 @@ fn create_project(dir: &Path) {
     let root = root.display();
     write(
         &dir.join("Cargo.toml"),
-        "[workspace]\nresolver = \"3\"\nmembers = [\"greeter\", \"xtask\"]\n",
+        "[workspace]\nresolver = \"3\"\nmembers = [\"greeter\", \"cpart\", \"xtask\"]\n",
     );
     write(
         &dir.join(".cargo/config.toml"),
@@ -49,8 +50,52 @@ fn create_project(dir: &Path) {
     write(
         &dir.join("greeter/Cargo.toml"),
         &format!(
-            "[package]\nname = \"greeter\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nmorgana = {{ path = \"{root}/crates/morgana\" }}\n"
+            "[package]\nname = \"greeter\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nmorgana = {{ path = \"{root}/crates/morgana\" }}\ncpart = {{ path = \"../cpart\" }}\n"
         ),
+    );
+    // A C library built with `cc`: on the bare-metal targets it refuses to compile unless it
+    // got the image target's freestanding flags and Morgana's headers.
+    write(
+        &dir.join("cpart/Cargo.toml"),
+        "[package]\nname = \"cpart\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[build-dependencies]\ncc = \"1.2\"\n",
+    );
+    write(
+        &dir.join("cpart/build.rs"),
+        r#"fn main() {
+    let mut build = cc::Build::new();
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if os == "hvt" || os == "xen" {
+        build.define("EXPECT_IMAGE_FLAGS", None);
+    }
+    build.file("cpart.c").compile("cpart");
+}
+"#,
+    );
+    write(
+        &dir.join("cpart/cpart.c"),
+        r#"#include <stdio.h>
+#if defined(EXPECT_IMAGE_FLAGS) && __STDC_HOSTED__
+#error "C code for an image was compiled with the host's flags"
+#endif
+int cpart_describe(char *out, unsigned long len, int n) {
+    return snprintf(out, len, "C says %d is %s", n, n % 2 ? "odd" : "even");
+}
+"#,
+    );
+    write(
+        &dir.join("cpart/src/lib.rs"),
+        r#"#![no_std]
+unsafe extern "C" {
+    fn cpart_describe(out: *mut u8, len: usize, n: i32) -> i32;
+}
+/// The C library's sentence about `n`, written into `buf`.
+pub fn describe(n: i32, buf: &mut [u8; 64]) -> &str {
+    // SAFETY: the C function writes at most `len` bytes, NUL included, into `out`.
+    let written = unsafe { cpart_describe(buf.as_mut_ptr(), buf.len(), n) };
+    let len = usize::try_from(written).unwrap_or(0).min(buf.len() - 1);
+    core::str::from_utf8(&buf[..len]).unwrap_or("?")
+}
+"#,
     );
     write(
         &dir.join("greeter/src/main.rs"),
@@ -64,6 +109,7 @@ async fn app(_spawner: morgana::Spawner) -> Result<(), morgana::Error> {
     let name: alloc::string::String = args.with_default("name", "world".into())?;
     args.finish()?;
     morgana::println!("greetings, {name}, from another repository");
+    morgana::println!("{}", cpart::describe(7, &mut [0; 64]));
     Ok(())
 }
 "#,
@@ -95,7 +141,10 @@ fn a_project_in_another_directory_builds_and_runs_its_unikernel() {
     );
     assert_eq!(
         (ran.stdout.as_str(), ran.code),
-        ("greetings, Ada, from another repository\n", Some(0))
+        (
+            "greetings, Ada, from another repository\nC says 7 is odd\n",
+            Some(0)
+        )
     );
     let ran = xtask(&[
         "run",
@@ -108,7 +157,10 @@ fn a_project_in_another_directory_builds_and_runs_its_unikernel() {
     ]);
     assert_eq!(
         (ran.stdout.as_str(), ran.code),
-        ("greetings, Bob, from another repository\n", Some(0))
+        (
+            "greetings, Bob, from another repository\nC says 7 is odd\n",
+            Some(0)
+        )
     );
 
     // The same project as an hvt image, booted by the tender built from Morgana's sources.
@@ -145,11 +197,21 @@ fn a_project_in_another_directory_builds_and_runs_its_unikernel() {
             .collect();
         assert_eq!(
             guest,
-            ["greetings, Eve, from another repository"],
+            ["greetings, Eve, from another repository", "C says 7 is odd"],
             "{}",
             ran.stderr
         );
         assert_eq!(ran.code, Some(0));
     }
+
+    // And for Xen: the image and its xl config, the C part compiled for the image's target.
+    let built = xtask(&["build", "--target", "xen", "-p", "greeter"]);
+    assert_eq!(built.code, Some(0), "xen build failed: {}", built.stderr);
+    let image = PathBuf::from(built.stdout.trim());
+    assert!(image.ends_with("xen/greeter.xen"), "{}", built.stdout);
+    let elf = std::fs::read(&image).unwrap();
+    assert_eq!(&elf[..4], b"\x7fELF");
+    let xl = std::fs::read_to_string(image.with_extension("xl")).unwrap();
+    assert!(xl.contains("name = \"greeter\"\ntype = \"pvh\"\n"), "{xl}");
     let _ = std::fs::remove_dir_all(&dir);
 }

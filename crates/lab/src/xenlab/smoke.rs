@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::xen::io_error;
-use crate::{Error, Result};
+use morgana_build::io_error;
+use morgana_build::{Error, Result};
 
 use super::Lab;
 

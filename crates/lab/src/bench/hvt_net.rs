@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::{Error, Profile, Result, Workspace, hvt, run_checked};
+use morgana_build::{Error, Profile, Result, Workspace, hvt, run_checked};
 
 /// HTTP requests per measured run, all on one keep-alive connection.
 const REQUESTS: usize = 20;
@@ -40,7 +40,7 @@ fn exits_with(
             program: tender.display().to_string(),
             source,
         })?;
-    let outcome = crate::bench::wait_listening(ns, addr).and_then(|()| work());
+    let outcome = super::net::wait_listening(ns, addr).and_then(|()| work());
     // `ip netns exec` execs the tender, so this PID is the tender's own.
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -1,19 +1,15 @@
-//! `cargo xtask bench --target xen`: image size of `hello.xen` and boot-to-exit time in the
+//! `cargo xtask bench xen`: image size of `hello.xen` and boot-to-exit time in the
 //! lab, against the smallest possible PVH guest (`xen-minimal`). TCG makes absolute times
 //! meaningless, so the figure that matters is the ratio.
 
-use crate::xen::{self, read_devices};
-use crate::{Error, Profile, Result, Workspace};
+use morgana_build::xen::{self, read_devices};
+use morgana_build::{Error, Profile, Result, Workspace};
 
 use super::{Guest, Lab};
+use crate::stats::median;
 
 /// Runs each guest this many times (interleaved) and reports the median.
 pub const RUNS: usize = 3;
-
-fn median(mut v: Vec<u64>) -> u64 {
-    v.sort_unstable();
-    v[v.len() / 2]
-}
 
 /// Builds `hello`, `noop` and `xen-minimal` in release mode, boots them [`RUNS`] times each in
 /// one lab session and prints the figures.
@@ -41,17 +37,17 @@ pub fn bench(ws: &Workspace) -> Result<()> {
     }
     let lab = Lab::assemble(ws)?;
     let outcomes = lab.run(&guests, true)?;
-    let mut per_package: Vec<Vec<u64>> = vec![Vec::new(); packages.len()];
-    let mut create: Vec<Vec<u64>> = vec![Vec::new(); packages.len()];
+    let mut per_package: Vec<Vec<f64>> = vec![Vec::new(); packages.len()];
+    let mut create: Vec<Vec<f64>> = vec![Vec::new(); packages.len()];
     for (i, o) in outcomes.iter().enumerate() {
         if o.state != "shutdown" {
             return Err(Error::Other(format!("{} ended as {}", o.name, o.state)));
         }
-        per_package[i % packages.len()].push(o.ms);
-        create[i % packages.len()].push(o.create_ms);
+        per_package[i % packages.len()].push(o.ms as f64);
+        create[i % packages.len()].push(o.create_ms as f64);
     }
-    let medians: Vec<u64> = per_package.into_iter().map(median).collect();
-    let create: Vec<u64> = create.into_iter().map(median).collect();
+    let medians: Vec<f64> = per_package.iter().map(|v| median(v)).collect();
+    let create: Vec<f64> = create.iter().map(|v| median(v)).collect();
     println!(
         "hello.xen size: {} bytes (release), {} bytes (debug)",
         size(&images[2]),
@@ -60,9 +56,9 @@ pub fn bench(ws: &Workspace) -> Result<()> {
     println!("xen-minimal.xen size: {} bytes", size(&images[0]));
     for ((p, m), c) in packages.iter().zip(&medians).zip(&create) {
         println!(
-            "{p}: median {m} ms from unpause to shutdown ({RUNS} runs), {:.2}x xen-minimal; \
-             xl create {c} ms",
-            *m as f64 / medians[0].max(1) as f64
+            "{p}: median {m:.0} ms from unpause to shutdown ({RUNS} runs), {:.2}x xen-minimal; \
+             xl create {c:.0} ms",
+            m / medians[0].max(1.0)
         );
     }
     println!("(hello sleeps 4 s by design; noop is the boot-to-exit figure)");

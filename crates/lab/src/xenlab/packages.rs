@@ -7,8 +7,8 @@ use std::process::Command;
 
 use super::cpio::Cpio;
 use super::scripts;
-use crate::xen::io_error;
-use crate::{Error, Result, run_captured, run_checked};
+use morgana_build::io_error;
+use morgana_build::{Error, Result, run_captured, run_checked};
 
 /// Packages the lab is made of (the dom0 kernel is added: `linux-image-amd64`'s dependency).
 pub const PACKAGES: &[&str] = &[

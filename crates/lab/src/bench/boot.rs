@@ -26,7 +26,9 @@ use std::time::{Duration, Instant};
 
 use wait4::Wait4;
 
-use crate::{Error, Profile, Result, Workspace, hvt};
+use crate::stats::{median, spread};
+
+use morgana_build::{Error, Profile, Result, Workspace, hvt};
 
 /// Measured runs per image and tender unless `--runs` says otherwise.
 pub const DEFAULT_RUNS: usize = 30;
@@ -149,45 +151,6 @@ pub fn parse_stats(stderr: &str) -> Result<TenderStats> {
         hypercalls,
         first_instruction_ms: first.ok_or_else(|| stats_error("no first-instruction time"))?,
         halt_ms: halt.ok_or_else(|| stats_error("no halt time"))?,
-    })
-}
-
-/// Median and spread of a sample.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Spread {
-    /// The median (mean of the middle two for an even count).
-    pub median: f64,
-    /// The smallest value.
-    pub min: f64,
-    /// The 10th percentile (nearest rank).
-    pub p10: f64,
-    /// The 90th percentile (nearest rank).
-    pub p90: f64,
-    /// The largest value.
-    pub max: f64,
-}
-
-/// The spread of `values`; `None` when there are none (or a NaN among them).
-pub fn spread(values: &[f64]) -> Option<Spread> {
-    if values.is_empty() || values.iter().any(|v| v.is_nan()) {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    // Nearest rank: the smallest value with at least p% of the sample at or below it.
-    let rank = |p: usize| v[(p * n).div_ceil(100).clamp(1, n) - 1];
-    let median = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    };
-    Some(Spread {
-        median,
-        min: v[0],
-        p10: rank(10),
-        p90: rank(90),
-        max: v[n - 1],
     })
 }
 
@@ -399,7 +362,7 @@ fn report(out: &mut String, tender: &str, samples: &[Sample]) {
 
 fn median_of(samples: &[Sample], f: impl Fn(&Sample) -> f64) -> f64 {
     let v: Vec<f64> = samples.iter().map(f).collect();
-    spread(&v).map_or(f64::NAN, |s| s.median)
+    median(&v)
 }
 
 fn load_average() -> String {
@@ -528,27 +491,6 @@ mod tests {
             err(&format!("{STATS}  frobs: 3\n")),
             "unexpected --stats output: frobs: 3"
         );
-    }
-
-    #[test]
-    fn spread_uses_nearest_rank_percentiles() {
-        let v: Vec<f64> = (1..=20).rev().map(f64::from).collect();
-        let sp = spread(&v).unwrap();
-        assert_eq!(
-            sp,
-            Spread {
-                median: 10.5,
-                min: 1.0,
-                p10: 2.0,
-                p90: 18.0,
-                max: 20.0
-            }
-        );
-        let sp = spread(&[3.0, 1.0, 2.0]).unwrap();
-        assert_eq!((sp.median, sp.p10, sp.p90), (2.0, 1.0, 3.0));
-        assert_eq!(spread(&[5.0]).unwrap().p10, 5.0);
-        assert_eq!(spread(&[]), None);
-        assert_eq!(spread(&[1.0, f64::NAN]), None);
     }
 
     #[test]

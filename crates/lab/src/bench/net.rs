@@ -24,7 +24,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{Error, Profile, Result, Workspace, run_captured, run_checked, unix};
+use crate::stats::median;
+use morgana_build::{Error, Profile, Result, Workspace, run_captured, run_checked, unix};
 
 /// Runs per figure; the median is reported.
 pub const RUNS: usize = 3;
@@ -138,7 +139,7 @@ fn start(mut cmd: Command) -> Result<Server> {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let child = cmd.spawn().map_err(|source| Error::Spawn {
-        program: crate::describe(&cmd),
+        program: morgana_build::describe(&cmd),
         source,
     })?;
     Ok(Server(child))
@@ -218,17 +219,12 @@ fn wrk(lab: &Lab, url: &str) -> Result<HttpRun> {
     parse_wrk(&out).ok_or_else(|| Error::Other(format!("cannot read wrk's output:\n{out}")))
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn median_http(runs: &[HttpRun]) -> HttpRun {
     HttpRun {
-        rps: median(runs.iter().map(|r| r.rps).collect()),
-        p50: median(runs.iter().map(|r| r.p50).collect()),
-        p90: median(runs.iter().map(|r| r.p90).collect()),
-        p99: median(runs.iter().map(|r| r.p99).collect()),
+        rps: median(&runs.iter().map(|r| r.rps).collect::<Vec<_>>()),
+        p50: median(&runs.iter().map(|r| r.p50).collect::<Vec<_>>()),
+        p90: median(&runs.iter().map(|r| r.p90).collect::<Vec<_>>()),
+        p99: median(&runs.iter().map(|r| r.p99).collect::<Vec<_>>()),
     }
 }
 
@@ -319,8 +315,8 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
     drop((uni_echo, linux_echo));
     let _ = std::fs::remove_dir_all(&tmp);
     // The same services as hvt guests on the same tap: exits, not times.
-    let hvt_exits = crate::bench_hvt_net::report(ws, &lab.client);
-    let (uni_mb, lin_mb) = (median(uni_mb), median(lin_mb));
+    let hvt_exits = super::hvt_net::report(ws, &lab.client);
+    let (uni_mb, lin_mb) = (median(&uni_mb), median(&lin_mb));
 
     println!("network benchmark: median of {RUNS} runs of {SECONDS} s each");
     println!(
@@ -429,6 +425,5 @@ mod tests {
             (20000.5, 520.0, 1500.0, 12300.0)
         );
         assert!(parse_wrk("nothing").is_none());
-        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
     }
 }

@@ -1,8 +1,8 @@
 //! `cargo xtask test --target xen`: the examples and the xen tests, booted in one lab run,
 //! each checked for its exact console output, exit status and what dom0 saw.
 
-use crate::xen::{self, read_devices};
-use crate::{Error, Profile, Result, Workspace};
+use morgana_build::xen::{self, read_devices};
+use morgana_build::{Error, Profile, Result, Workspace};
 
 use super::{Guest, Lab, Outcome};
 

@@ -23,8 +23,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::xen::{self, DeclaredDevice, XlConfig, io_error};
-use crate::{Error, Profile, Result, Workspace};
+use morgana_build::io_error;
+use morgana_build::xen::{self, DeclaredDevice, XlConfig};
+use morgana_build::{Error, Profile, Result, Workspace};
 
 /// The assembled lab.
 #[derive(Debug, Clone)]

@@ -1,0 +1,173 @@
+//! What the bare-metal targets (`hvt`, `xen`) share: a target JSON embedded in this library,
+//! the cargo call that builds for it, and the C compiler settings for `cc`-built code.
+//!
+//! Every bare-metal target is built the same way, from any workspace:
+//! - the target JSON is written to `TARGET_DIR/SHORT/spec/`; its content names no path (the
+//!   backend's build script puts its linker script on the search path), and rustc identifies a
+//!   JSON target by its name and content, not its path, so the image does not depend on the
+//!   directory it is built in;
+//! - `RUSTC_BOOTSTRAP=1`, `-Zbuild-std=core,alloc` and `-Zjson-target-spec` are set for that
+//!   one cargo call, and nothing else in the environment changes but the C settings below;
+//! - `CC_<target>`, `AR_<target>` and `CFLAGS_<target>` give C code built with the `cc` crate
+//!   freestanding flags and the headers of Morgana's libc.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{Profile, Result, Workspace, cargo, io_error, morgana_root, run_checked, toolchain};
+
+/// One bare-metal target.
+#[derive(Debug, Clone, Copy)]
+pub struct BareMetal {
+    /// The target's name: the JSON's file stem, and cargo's directory for its artifacts.
+    pub name: &'static str,
+    /// The target JSON.
+    pub json: &'static str,
+    /// The short name used for output directories and image suffixes (`hvt`, `xen`).
+    pub short: &'static str,
+}
+
+/// The Solo5 hvt target.
+pub const HVT: BareMetal = BareMetal {
+    name: "x86_64-morgana-hvt",
+    json: include_str!("../../../targets/x86_64-morgana-hvt.json"),
+    short: "hvt",
+};
+
+/// The Xen PVH target.
+pub const XEN: BareMetal = BareMetal {
+    name: "x86_64-morgana-xen",
+    json: include_str!("../../../targets/x86_64-morgana-xen.json"),
+    short: "xen",
+};
+
+/// Flags for C code compiled with the `cc` crate for a bare-metal target: freestanding, no
+/// SSE/MMX (the targets are soft-float), no red zone, not PIC, no stack protector, and the
+/// headers of Morgana's libc instead of the host's.
+pub fn c_flags() -> String {
+    let include = morgana_root().join("crates/libc/include");
+    format!(
+        "-ffreestanding -nostdinc -isystem {} -mno-sse -mno-mmx -mno-red-zone -fno-pic -fno-stack-protector",
+        include.display()
+    )
+}
+
+impl BareMetal {
+    /// Writes the target JSON into `dir` (only when it changed, so cargo's fingerprints stay
+    /// valid); returns its path.
+    pub fn write_target_file(&self, dir: &Path) -> Result<PathBuf> {
+        fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        let path = dir.join(format!("{}.json", self.name));
+        if !fs::read_to_string(&path).is_ok_and(|old| old == self.json) {
+            fs::write(&path, self.json).map_err(|e| io_error(&path, e))?;
+        }
+        Ok(path)
+    }
+
+    /// The directory images of this target are written to: `TARGET_DIR/SHORT`.
+    pub fn image_dir(&self, target_dir: &Path) -> PathBuf {
+        target_dir.join(self.short)
+    }
+
+    /// A cargo `build` command for this target into `target_dir`.
+    pub fn cargo_build(&self, ws: &Workspace, target_dir: &Path) -> Result<Command> {
+        toolchain::ensure_rust_src()?;
+        let spec_dir = self.image_dir(target_dir).join("spec");
+        let json = self.write_target_file(&spec_dir)?;
+        let env_target = self.name.replace('-', "_");
+        let mut cmd = cargo();
+        cmd.current_dir(&ws.root)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("CARGO_TARGET_DIR", target_dir)
+            .env(format!("CC_{env_target}"), "cc")
+            .env(format!("AR_{env_target}"), "ar")
+            .env(format!("CFLAGS_{env_target}"), c_flags())
+            .arg("build")
+            .arg("--target")
+            .arg(&json)
+            .args([
+                "-Zjson-target-spec",
+                "-Zbuild-std=core,alloc",
+                "-Zbuild-std-features=compiler-builtins-mem",
+            ]);
+        Ok(cmd)
+    }
+
+    /// Builds binary `package` into `target_dir`; returns the linked ELF's path in cargo's
+    /// output directory.
+    pub fn build_elf(
+        &self,
+        ws: &Workspace,
+        target_dir: &Path,
+        package: &str,
+        profile: Profile,
+    ) -> Result<PathBuf> {
+        let mut cmd = self.cargo_build(ws, target_dir)?;
+        cmd.args(["--package", package, "--bin", package]);
+        if profile == Profile::Release {
+            cmd.arg("--release");
+        }
+        run_checked(&mut cmd)?;
+        Ok(target_dir.join(self.name).join(profile.dir()).join(package))
+    }
+
+    /// Builds binary `package` and copies it to `TARGET_DIR/SHORT/PACKAGE.SHORT`; returns that
+    /// path.
+    pub fn build_image(
+        &self,
+        ws: &Workspace,
+        target_dir: &Path,
+        package: &str,
+        profile: Profile,
+    ) -> Result<PathBuf> {
+        let target_dir = absolute(ws, target_dir);
+        let built = self.build_elf(ws, &target_dir, package, profile)?;
+        let dir = self.image_dir(&target_dir);
+        fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        let image = dir.join(format!("{package}.{}", self.short));
+        fs::copy(&built, &image).map_err(|e| io_error(&built, e))?;
+        Ok(image)
+    }
+
+    /// Compiles library crate `package` for this target (nothing is linked): proves that a
+    /// library written against the interfaces builds for bare metal unchanged.
+    pub fn check_library(&self, ws: &Workspace, package: &str) -> Result<()> {
+        let mut cmd = self.cargo_build(ws, &ws.target_dir())?;
+        cmd.args(["--package", package, "--lib"]);
+        run_checked(&mut cmd)
+    }
+}
+
+fn absolute(ws: &Workspace, dir: &Path) -> PathBuf {
+    if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        ws.root.join(dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_files_name_no_path_and_are_not_rewritten() {
+        for t in [HVT, XEN] {
+            assert!(!t.json.contains('/'), "{} names a path", t.name);
+            let dir = std::env::temp_dir().join(format!(
+                "morgana-spec-{}-{}",
+                t.short,
+                std::process::id()
+            ));
+            let json = t.write_target_file(&dir).unwrap();
+            assert_eq!(fs::read_to_string(&json).unwrap(), t.json);
+            assert!(t.json.contains(&format!("\"os\": \"{}\"", t.short)));
+            // Unchanged content is not rewritten, so cargo sees the same file.
+            let before = fs::metadata(&json).unwrap().modified().unwrap();
+            t.write_target_file(&dir).unwrap();
+            assert_eq!(fs::metadata(&json).unwrap().modified().unwrap(), before);
+            fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `cargo xtask test [--target T] [-p NAME]`: every test of the workspace, target by target,
+//! ending with the list of tests that were skipped and why.
+//!
+//! Tests that lack a prerequisite (KVM, root, a tool) skip through `morgana-testkit`, which
+//! appends `TEST: REASON` to the file named by `MORGANA_SKIP_LOG`; this command points that
+//! variable at `TARGET_DIR/test-skips.log`, empties it first and prints it last. With
+//! `MORGANA_REQUIRE_ALL=1` (set by CI) such a test fails instead.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use morgana_build::{Error, Result, Target, Workspace, cargo, io_error, run_checked};
+
+use crate::xenlab;
+
+/// Packages whose tests belong to the hvt target, not to `unix`: they boot images on KVM.
+pub const HVT_TEST_PACKAGES: &[&str] = &["hvt-tests", "morgana-tender"];
+
+/// The environment variable naming the file skipped tests are listed in.
+pub const SKIP_LOG_VAR: &str = "MORGANA_SKIP_LOG";
+
+/// Runs the tests of `target` (every target when `None`), or of one package; every target runs
+/// even when an earlier one failed, and the result says which failed.
+pub fn run(ws: &Workspace, target: Option<Target>, package: Option<&str>) -> Result<ExitCode> {
+    let log = ws.target_dir().join("test-skips.log");
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    }
+    std::fs::write(&log, "").map_err(|e| io_error(&log, e))?;
+    let targets = target.map_or_else(|| Target::ALL.to_vec(), |t| vec![t]);
+    let mut failed = Vec::new();
+    for t in targets {
+        eprintln!("morgana: running the {t} tests");
+        let outcome = match t {
+            Target::Unix => unix(ws, &log, package),
+            Target::Hvt => hvt(ws, &log, package),
+            Target::Xen => xenlab::suite::test(ws, package),
+        };
+        if let Err(e) = outcome {
+            eprintln!("morgana: the {t} tests failed: {e}");
+            failed.push(t.name());
+        }
+    }
+    let skipped = std::fs::read_to_string(&log).map_err(|e| io_error(&log, e))?;
+    print!("{}", skip_report(&skipped));
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Error::Failed(format!("the {} tests", failed.join(" and "))))
+    }
+}
+
+fn unix(ws: &Workspace, log: &Path, package: Option<&str>) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.current_dir(&ws.root).env(SKIP_LOG_VAR, log).arg("test");
+    match package {
+        Some(p) => {
+            cmd.args(["--package", p]);
+        }
+        None => {
+            cmd.arg("--workspace");
+            for p in HVT_TEST_PACKAGES {
+                cmd.args(["--exclude", p]);
+            }
+        }
+    }
+    run_checked(&mut cmd)
+}
+
+/// The tender's own suite (hand-made images, bad images, hostile guests) and the image and
+/// boot tests of the unikernels.
+fn hvt(ws: &Workspace, log: &Path, package: Option<&str>) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.current_dir(&ws.root).env(SKIP_LOG_VAR, log).arg("test");
+    for p in HVT_TEST_PACKAGES {
+        if package.is_none_or(|only| only == *p) {
+            cmd.args(["--package", p]);
+        }
+    }
+    if package.is_some_and(|only| !HVT_TEST_PACKAGES.contains(&only)) {
+        return Ok(());
+    }
+    run_checked(&mut cmd)
+}
+
+/// The closing report for the skip log's `lines`.
+pub fn skip_report(lines: &str) -> String {
+    let skipped: Vec<&str> = lines.lines().filter(|l| !l.trim().is_empty()).collect();
+    if skipped.is_empty() {
+        return "morgana: no test was skipped\n".into();
+    }
+    let mut out = format!("morgana: {} test(s) skipped:\n", skipped.len());
+    for line in skipped {
+        out.push_str("  ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_lists_each_skip() {
+        assert_eq!(skip_report(""), "morgana: no test was skipped\n");
+        assert_eq!(
+            skip_report("boot::hello: no /dev/kvm\nnet::ping: not root\n"),
+            "morgana: 2 test(s) skipped:\n  boot::hello: no /dev/kvm\n  net::ping: not root\n"
+        );
+    }
+}
