@@ -64,13 +64,15 @@ pub mod console {
 
 /// Ethernet devices: the interface and this backend's device.
 pub mod net {
-    pub use crate::backend::net::{Net, acquire};
+    pub use crate::backend::devices::acquire_net as acquire;
+    pub use crate::backend::net::Net;
     pub use morgana_net::*;
 }
 
 /// Block devices: the interface and this backend's device.
 pub mod block {
-    pub use crate::backend::block::{Block, acquire};
+    pub use crate::backend::block::Block;
+    pub use crate::backend::devices::acquire_block as acquire;
     pub use morgana_block::*;
 }
 
@@ -145,6 +147,8 @@ pub use backend::block_on;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::backend::start;
+    #[cfg(target_os = "xen")]
+    pub use alloc::{string::String, vec::Vec};
     #[cfg(target_os = "hvt")]
     pub use morgana_backend_hvt::notes;
     #[cfg(target_os = "xen")]
@@ -220,9 +224,10 @@ macro_rules! __entry {
         #[unsafe(link_section = ".morgana.devices")]
         static __MORGANA_DEVICES_NOTE: [u8; __MORGANA_DEVICES_NOTE_LEN] =
             $crate::__private::devices_note::encode($devices);
+        /// The application's entry: the boot code calls it with the command line's arguments.
         #[unsafe(no_mangle)]
-        fn __morgana_xen_main() -> ! {
-            $crate::__private::start($devices, $app)
+        fn __morgana_xen_main(args: $crate::__private::Vec<$crate::__private::String>) -> ! {
+            $crate::__private::start(args, $devices, $app)
         }
     };
 }
