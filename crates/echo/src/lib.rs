@@ -132,7 +132,7 @@ async fn serve(stack: Stack, config: EchoConfig) {
 /// Starts the pool of echo tasks on `spawner`.
 pub fn spawn(stack: &Stack, spawner: Spawner, config: &EchoConfig) -> Result<(), SpawnError> {
     for _ in 0..config.connections {
-        morgana_tcpip::spawn(spawner, serve(stack.clone(), config.clone()))?;
+        morgana_rt::spawn(spawner, serve(stack.clone(), config.clone()))?;
     }
     Ok(())
 }

@@ -28,7 +28,6 @@ extern crate alloc;
 
 pub mod config;
 pub mod driver;
-pub mod task;
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -40,13 +39,13 @@ pub use embassy_net::{
     icmp, tcp, udp,
 };
 pub use embedded_io_async;
-pub use task::spawn;
 
 use embassy_executor::{SpawnError, Spawner};
 use embassy_net::StackResources;
 use embassy_time::{Duration, with_timeout};
 use morgana_net::NetDevice;
 use morgana_rt::args::BootArgs;
+use morgana_rt::spawn;
 
 /// Sockets the stack can hold at once, DHCP and DNS included.
 pub const MAX_SOCKETS: usize = 160;
