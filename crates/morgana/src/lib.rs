@@ -37,6 +37,7 @@ pub use embassy_time as time;
 pub use morgana_rt as rt;
 pub use morgana_rt::args::{ArgError, BootArgs, args};
 pub use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
+pub use morgana_rt::spawn;
 
 /// The error type most applications return from `main`: any error, boxed.
 pub type Error = alloc::boxed::Box<dyn core::error::Error>;
