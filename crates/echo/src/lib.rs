@@ -5,6 +5,7 @@
 //! peer's FIN) and listens again. So that many connections are served at once, and one more
 //! than the pool gets refused (RST) until a task is free. A connection that sends nothing for
 //! [`EchoConfig::idle_timeout`], or does not take its echo for as long, is closed.
+#![forbid(unsafe_code)]
 #![no_std]
 
 extern crate alloc;

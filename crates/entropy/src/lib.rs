@@ -4,6 +4,7 @@
 //! RDSEED/RDRAND and clock jitter on hvt). Seed sources may be slow or limited, so programs
 //! draw from a [`Csprng`]: ChaCha20 seeded with 32 bytes from the source, implementing
 //! [`rand_core::RngCore`] and [`rand_core::CryptoRng`].
+#![forbid(unsafe_code)]
 #![no_std]
 
 use core::fmt;
@@ -11,19 +12,12 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};
 
 /// The platform has no usable source of entropy, or it failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no entropy: {reason}")]
 pub struct EntropyError {
     /// What failed, for the error message.
     pub reason: &'static str,
 }
-
-impl fmt::Display for EntropyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "no entropy: {}", self.reason)
-    }
-}
-
-impl core::error::Error for EntropyError {}
 
 /// A source of unpredictable bytes for seeding.
 pub trait SeedSource {

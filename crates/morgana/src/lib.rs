@@ -27,7 +27,7 @@ extern crate alloc;
 
 #[cfg(target_os = "hvt")]
 use morgana_backend_hvt as backend;
-#[cfg(not(any(target_os = "hvt", target_os = "xen")))]
+#[cfg(morgana_hosted)]
 use morgana_backend_unix as backend;
 #[cfg(target_os = "xen")]
 use morgana_backend_xen as backend;
@@ -142,7 +142,7 @@ macro_rules! main {
 
 /// Runs `app` and the tasks it spawns on the host until it completes, for tests: several
 /// in-memory devices and stacks can be driven in one `cargo test` (see `morgana-vnet`).
-#[cfg(not(any(target_os = "hvt", target_os = "xen")))]
+#[cfg(morgana_hosted)]
 pub use backend::block_on;
 
 #[doc(hidden)]
@@ -195,7 +195,7 @@ macro_rules! __entry {
     };
 }
 
-#[cfg(not(any(target_os = "hvt", target_os = "xen")))]
+#[cfg(morgana_hosted)]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __entry {

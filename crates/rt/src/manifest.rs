@@ -109,9 +109,10 @@ const fn str_eq(a: &str, b: &str) -> bool {
 }
 
 /// Why a device could not be acquired.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeviceError {
     /// The device is not of the kind asked for.
+    #[error("device '{name}' is a {declared} device")]
     WrongKind {
         /// The device's name.
         name: &'static str,
@@ -119,32 +120,18 @@ pub enum DeviceError {
         declared: DeviceKind,
     },
     /// The device was acquired before; each device has one owner.
+    #[error("device '{name}' was already acquired")]
     AlreadyAcquired {
         /// The device's name.
         name: &'static str,
     },
     /// The application did not declare the device.
+    #[error("device '{name}' is not declared")]
     NotDeclared {
         /// The device's name.
         name: &'static str,
     },
 }
-
-impl fmt::Display for DeviceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DeviceError::WrongKind { name, declared } => {
-                write!(f, "device '{name}' is a {declared} device")
-            }
-            DeviceError::AlreadyAcquired { name } => {
-                write!(f, "device '{name}' was already acquired")
-            }
-            DeviceError::NotDeclared { name } => write!(f, "device '{name}' is not declared"),
-        }
-    }
-}
-
-impl core::error::Error for DeviceError {}
 
 /// A bound device's place in [`Bindings`]: its kind is the declaration's, so a net device is
 /// only ever handed out as an `N` and a block device as a `B`.

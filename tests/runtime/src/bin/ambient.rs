@@ -3,6 +3,7 @@
 //! Prints, in order: the two tasks' lines interleaved by their timers, `wall clock after 2017`,
 //! `monotonic advances`, `random word W` with `W` the first 64-bit word of the generator seeded
 //! from the platform (16 hex digits), then logs one line at info level.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 use embassy_executor::task;
