@@ -9,6 +9,9 @@
 //! force-included, which gives every public symbol a `morgana_` prefix so the library can be
 //! linked beside the host libc and compared against it.
 //!
+//! Sets `cfg(morgana_hosted)` for the host build, so the Rust half says "hosted" once instead
+//! of listing the bare-metal targets at every symbol.
+//!
 //! Exports `DEP_MORGANA_LIBC_INCLUDE` (the absolute include directory) to the build scripts of
 //! crates that depend on this one.
 
@@ -23,6 +26,11 @@ fn main() {
     let c_dir = manifest_dir.join("c");
     let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let bare_metal = target_os == "hvt" || target_os == "xen";
+    // `cfg(morgana_hosted)`: the host build, where every symbol carries the `morgana_` prefix.
+    println!("cargo::rustc-check-cfg=cfg(morgana_hosted)");
+    if !bare_metal {
+        println!("cargo::rustc-cfg=morgana_hosted");
+    }
 
     let mut build = cc::Build::new();
     build

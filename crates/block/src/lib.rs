@@ -12,9 +12,8 @@
 //! whose I/O is synchronous (unix files, hvt hypercalls) complete on the first poll.
 //! [`BlockDevice::flush`] is a barrier: when it returns, every write that completed before it
 //! was called is on stable storage as far as the host can promise.
+#![forbid(unsafe_code)]
 #![no_std]
-
-use core::fmt;
 
 /// The fixed properties of a block device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,9 +34,10 @@ impl BlockInfo {
 }
 
 /// Why a block request was refused or failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum BlockError {
     /// The offset is not a multiple of the sector size.
+    #[error("offset {offset} is not a multiple of the sector size {sector_size}")]
     Misaligned {
         /// Requested byte offset.
         offset: u64,
@@ -45,6 +45,7 @@ pub enum BlockError {
         sector_size: u32,
     },
     /// The buffer is empty or not a whole number of sectors.
+    #[error("length {len} is not a positive multiple of the sector size {sector_size}")]
     BadLength {
         /// Buffer length in bytes.
         len: usize,
@@ -52,6 +53,7 @@ pub enum BlockError {
         sector_size: u32,
     },
     /// The request reaches past the end of the device.
+    #[error("{len} bytes at offset {offset} reach past the capacity {capacity}")]
     OutOfRange {
         /// Requested byte offset.
         offset: u64,
@@ -61,46 +63,12 @@ pub enum BlockError {
         capacity: u64,
     },
     /// A write or flush on a read-only device.
+    #[error("the device is read-only")]
     ReadOnly,
     /// The host or hypervisor reported a failure; the code is backend-specific.
+    #[error("block device failure (code {0})")]
     Device(i32),
 }
-
-impl fmt::Display for BlockError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            BlockError::Misaligned {
-                offset,
-                sector_size,
-            } => {
-                write!(
-                    f,
-                    "offset {offset} is not a multiple of the sector size {sector_size}"
-                )
-            }
-            BlockError::BadLength { len, sector_size } => {
-                write!(
-                    f,
-                    "length {len} is not a positive multiple of the sector size {sector_size}"
-                )
-            }
-            BlockError::OutOfRange {
-                offset,
-                len,
-                capacity,
-            } => {
-                write!(
-                    f,
-                    "{len} bytes at offset {offset} reach past the capacity {capacity}"
-                )
-            }
-            BlockError::ReadOnly => f.write_str("the device is read-only"),
-            BlockError::Device(code) => write!(f, "block device failure (code {code})"),
-        }
-    }
-}
-
-impl core::error::Error for BlockError {}
 
 /// Validates a request of `len` bytes at byte `offset` against `info`.
 ///

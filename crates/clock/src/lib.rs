@@ -7,6 +7,7 @@
 //!   counted), may jump when the host's time is set, and is only for telling the date.
 //!
 //! A `u64` of nanoseconds lasts 584 years from either origin.
+#![forbid(unsafe_code)]
 #![no_std]
 
 /// Nanoseconds in one second.

@@ -8,6 +8,7 @@
 //! The trait has one required method, [`Console::write`]. [`Writer`] adapts any console to
 //! [`core::fmt::Write`] and to [`embedded_io::Write`], so `write!` and code written against
 //! `embedded-io` work unchanged.
+#![forbid(unsafe_code)]
 #![no_std]
 
 use core::convert::Infallible;

@@ -5,6 +5,7 @@
 //! peer's FIN) and listens again. So that many connections are served at once, and one more
 //! than the pool gets refused (RST) until a task is free. A connection that sends nothing for
 //! [`EchoConfig::idle_timeout`], or does not take its echo for as long, is closed.
+#![forbid(unsafe_code)]
 #![no_std]
 
 extern crate alloc;
@@ -132,7 +133,7 @@ async fn serve(stack: Stack, config: EchoConfig) {
 /// Starts the pool of echo tasks on `spawner`.
 pub fn spawn(stack: &Stack, spawner: Spawner, config: &EchoConfig) -> Result<(), SpawnError> {
     for _ in 0..config.connections {
-        morgana_tcpip::spawn(spawner, serve(stack.clone(), config.clone()))?;
+        morgana_rt::spawn(spawner, serve(stack.clone(), config.clone()))?;
     }
     Ok(())
 }

@@ -7,7 +7,6 @@
 
 use alloc::string::{String, ToString};
 use alloc::vec;
-use core::fmt;
 use core::str::FromStr;
 
 use embassy_time::{Duration, with_timeout};
@@ -30,24 +29,17 @@ pub struct Url {
 }
 
 /// Why a URL was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
     /// Not `http://`.
+    #[error("expected http://HOST[:PORT]/PATH (only http is supported)")]
     Scheme,
     /// Empty or malformed host.
+    #[error("the host is empty or malformed")]
     Host,
     /// Port not a number from 1 to 65535.
+    #[error("the port must be a number from 1 to 65535")]
     Port,
-}
-
-impl fmt::Display for UrlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            UrlError::Scheme => "expected http://HOST[:PORT]/PATH (only http is supported)",
-            UrlError::Host => "the host is empty or malformed",
-            UrlError::Port => "the port must be a number from 1 to 65535",
-        })
-    }
 }
 
 impl FromStr for Url {
@@ -117,36 +109,27 @@ impl Fetched {
 }
 
 /// Why a fetch failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
     /// The host did not resolve.
+    #[error("cannot resolve the host: {0}")]
     Resolve(morgana_tcpip::Error),
     /// The connection was refused or could not be made.
+    #[error("cannot connect")]
     Connect,
     /// No progress for the timeout.
+    #[error("timed out")]
     Timeout,
     /// The connection failed midway.
+    #[error("the connection failed")]
     Connection,
     /// The response is not HTTP/1.x as `httparse` reads it, or its framing is broken.
+    #[error("bad response: {0}")]
     BadResponse(&'static str),
     /// The response ended before its `Content-Length` or last chunk.
+    #[error("the response ended early")]
     Truncated,
 }
-
-impl fmt::Display for FetchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FetchError::Resolve(e) => write!(f, "cannot resolve the host: {e}"),
-            FetchError::Connect => f.write_str("cannot connect"),
-            FetchError::Timeout => f.write_str("timed out"),
-            FetchError::Connection => f.write_str("the connection failed"),
-            FetchError::BadResponse(why) => write!(f, "bad response: {why}"),
-            FetchError::Truncated => f.write_str("the response ended early"),
-        }
-    }
-}
-
-impl core::error::Error for FetchError {}
 
 /// The response read so far, with bytes buffered past what was consumed.
 struct Reader<'s, 'b> {

@@ -7,6 +7,7 @@
 //!   CRC-32 of the body).
 //!
 //! Requests and responses are parsed with [`httparse`]; this crate only frames them.
+#![forbid(unsafe_code)]
 #![no_std]
 #![allow(async_fn_in_trait)]
 

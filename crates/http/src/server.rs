@@ -381,7 +381,7 @@ pub fn spawn<K: KvRo + 'static>(
     config: &ServerConfig,
 ) -> Result<(), SpawnError> {
     for _ in 0..config.connections {
-        morgana_tcpip::spawn(spawner, serve(stack.clone(), site, config.clone()))?;
+        morgana_rt::spawn(spawner, serve(stack.clone(), site, config.clone()))?;
     }
     Ok(())
 }

@@ -7,11 +7,11 @@
 //! [`BlockDevice::flush`] has nothing to wait for.
 
 use morgana_block::{BlockDevice, BlockError, BlockInfo, check_request};
-use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
+use morgana_rt::manifest::Device;
 
-use crate::abi::SOLO5_R_OK;
+use crate::abi::{MftEntry, SOLO5_R_OK};
 use crate::console::abort;
-use crate::{devices, hypercall};
+use crate::hypercall;
 
 /// A block device attached by the tender (`--block:NAME=FILE`).
 #[derive(Debug)]
@@ -20,27 +20,31 @@ pub struct Block {
     info: BlockInfo,
 }
 
-/// Acquires the declared block device `device`.
-pub fn acquire(device: Device) -> Result<Block, DeviceError> {
-    let (handle, entry) = devices::acquire(device, DeviceKind::Block)?;
-    let sector_size = u32::from(entry.block_size());
-    let capacity = entry.block_capacity();
-    // The tender guarantees both; a copy that breaks them cannot be used safely.
-    if sector_size < 512 || !sector_size.is_power_of_two() || capacity % u64::from(sector_size) != 0
-    {
-        abort(format_args!(
-            "block device '{}' has sector size {sector_size} and capacity {capacity}",
-            device.name
-        ))
+impl Block {
+    /// The block device `device` with manifest handle `handle`, as the tender describes it in
+    /// `entry`.
+    pub(crate) fn attach(device: Device, handle: u64, entry: &MftEntry) -> Block {
+        let sector_size = u32::from(entry.block_size());
+        let capacity = entry.block_capacity();
+        // The tender guarantees both; a copy that breaks them cannot be used safely.
+        if sector_size < 512
+            || !sector_size.is_power_of_two()
+            || capacity % u64::from(sector_size) != 0
+        {
+            abort(format_args!(
+                "block device '{}' has sector size {sector_size} and capacity {capacity}",
+                device.name
+            ))
+        }
+        Block {
+            handle,
+            info: BlockInfo {
+                capacity,
+                sector_size,
+                read_only: false,
+            },
+        }
     }
-    Ok(Block {
-        handle,
-        info: BlockInfo {
-            capacity,
-            sector_size,
-            read_only: false,
-        },
-    })
 }
 
 fn result(ret: u32) -> Result<(), BlockError> {

@@ -5,20 +5,23 @@
 //!    backend prints and are removed.
 //! 3. The heap: from `_end` rounded up to a page, to [`STACK_SIZE`] below the top of memory,
 //!    where the tender put the stack.
-//! 4. The TSC clock, the manifest copy (validated), the device table.
+//! 4. The TSC clock, the manifest copy (validated), and the device table filled from it: each
+//!    declared device with its manifest handle.
 //! 5. [`morgana_rt::run`], which ends in [`HvtPlatform::exit`]: the `HALT` hypercall.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::future::Future;
 
-use morgana_rt::manifest::Device;
+use morgana_rt::manifest::{Bindings, Device};
 use morgana_rt::{Platform, Spawner};
 
 use crate::abi::{BootInfo, HVT_CMDLINE_SIZE, MftEntry, MftHeader};
+use crate::block::Block;
 use crate::cmdline::{self, LogLevel};
 use crate::console::{abort, log};
 use crate::memory::{BOOT_AREA, heap_range};
+use crate::net::Net;
 use crate::{clock, console, cpu, devices, mft, wait};
 
 unsafe extern "C" {
@@ -121,6 +124,54 @@ fn manifest(info: &BootInfo) -> &'static [MftEntry] {
     entries
 }
 
+/// The manifest handle and entry of the declared `device`.
+///
+/// Aborts when the tender's copy does not match the declaration (the device missing, of
+/// another type, or not attached): that is the tender's fault, not the application's.
+fn manifest_entry(manifest: &'static [MftEntry], device: Device) -> (u64, &'static MftEntry) {
+    let kind = device.kind;
+    let Some((handle, entry)) = mft::find(manifest, device.name) else {
+        abort(format_args!(
+            "device '{}' is missing from the tender's manifest",
+            device.name
+        ))
+    };
+    if entry.kind != mft::entry_kind(kind) {
+        abort(format_args!(
+            "device '{}' has type {:#x} in the tender's manifest, expected a {kind} device",
+            device.name, entry.kind
+        ))
+    }
+    if entry.attached == 0 {
+        abort(format_args!(
+            "device '{}' of type {kind} declared but not attached",
+            device.name
+        ))
+    }
+    log(
+        LogLevel::Debug,
+        format_args!("{kind} device '{}' is handle {handle}", device.name),
+    );
+    (handle as u64, entry)
+}
+
+/// Binds every declared device to its manifest entry.
+fn bind(declared: &'static [Device], manifest: &'static [MftEntry]) -> Bindings<Net, Block> {
+    let bound = Bindings::bind(
+        declared,
+        |d| {
+            let (handle, entry) = manifest_entry(manifest, d);
+            Ok::<_, core::convert::Infallible>(Net::attach(handle, entry))
+        },
+        |d| {
+            let (handle, entry) = manifest_entry(manifest, d);
+            Ok(Block::attach(d, handle, entry))
+        },
+    );
+    let Ok(bound) = bound;
+    bound
+}
+
 fn symbol_address(symbol: *const u8) -> u64 {
     symbol as u64
 }
@@ -189,7 +240,7 @@ where
         abort(format_args!("the tender reports a TSC frequency of 0"))
     }
     let manifest = manifest(&info);
-    devices::install(devices, manifest);
+    devices::install(bind(devices, manifest));
     if info.ring_offered() {
         log(
             LogLevel::Debug,

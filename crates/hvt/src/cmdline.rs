@@ -7,7 +7,6 @@
 
 use alloc::string::{String, ToString as _};
 use alloc::vec::Vec;
-use core::fmt;
 
 /// How much the backend prints about itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,18 +24,9 @@ pub enum LogLevel {
 }
 
 /// A `--solo5:` option this backend does not know.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown option '{0}': expected --solo5:quiet, error, warn, info or debug")]
 pub struct UnknownOption<'a>(pub &'a str);
-
-impl fmt::Display for UnknownOption<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown option '{}': expected --solo5:quiet, error, warn, info or debug",
-            self.0
-        )
-    }
-}
 
 /// Takes the leading `--solo5:` options off a command line: the log level and the rest.
 ///

@@ -1,81 +1,31 @@
-//! The device table: the application's declaration, the tender's manifest copy, and which
-//! devices were acquired.
+//! The device table: the devices bound at boot, until the application acquires them.
+//!
+//! [`crate::boot`] fills the table once, before the application starts, from the tender's
+//! manifest copy; the application takes each device out of it once, by its declaration. The
+//! kind check against the declaration is the runtime's ([`Bindings`]).
 
 use core::cell::RefCell;
 
 use critical_section::Mutex;
-use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
+use morgana_rt::manifest::{Bindings, Device, DeviceError};
 
-use crate::abi::MftEntry;
-use crate::console::abort;
-use crate::mft;
+use crate::block::Block;
+use crate::net::Net;
 
-struct Table {
-    declared: &'static [Device],
-    manifest: &'static [MftEntry],
-    /// Bit `h` set once handle `h` was acquired.
-    acquired: u64,
+static TABLE: Mutex<RefCell<Bindings<Net, Block>>> = Mutex::new(RefCell::new(Bindings::empty()));
+
+/// Replaces the table with the devices bound at boot.
+pub(crate) fn install(bound: Bindings<Net, Block>) {
+    critical_section::with(|cs| *TABLE.borrow_ref_mut(cs) = bound);
 }
 
-static TABLE: Mutex<RefCell<Option<Table>>> = Mutex::new(RefCell::new(None));
-
-/// Installs the table at boot; `manifest` is the validated copy from the tender.
-pub(crate) fn install(declared: &'static [Device], manifest: &'static [MftEntry]) {
-    critical_section::with(|cs| {
-        *TABLE.borrow_ref_mut(cs) = Some(Table {
-            declared,
-            manifest,
-            acquired: 0,
-        })
-    });
+/// Acquires the declared net device `device`, attached with the tender's `--net:NAME=TAP`.
+pub fn acquire_net(device: Device) -> Result<Net, DeviceError> {
+    critical_section::with(|cs| TABLE.borrow_ref_mut(cs).take_net(device))
 }
 
-/// Acquires `device` as a `kind` device: its handle and the tender's entry for it.
-///
-/// Errors for what the application got wrong; aborts for what the tender got wrong (a
-/// declared device missing from its manifest copy, or not attached).
-pub(crate) fn acquire(device: Device, kind: DeviceKind) -> Result<(u64, MftEntry), DeviceError> {
-    let found = critical_section::with(|cs| {
-        let mut table = TABLE.borrow_ref_mut(cs);
-        let Some(table) = table.as_mut() else {
-            abort(format_args!("devices acquired before boot"))
-        };
-        let Some(decl) = table.declared.iter().find(|d| d.name == device.name) else {
-            return Err(DeviceError::NotDeclared { name: device.name });
-        };
-        if decl.kind != kind {
-            return Err(DeviceError::WrongKind {
-                name: decl.name,
-                declared: decl.kind,
-            });
-        }
-        let Some((handle, entry)) = mft::find(table.manifest, decl.name) else {
-            abort(format_args!(
-                "device '{}' is missing from the tender's manifest",
-                decl.name
-            ))
-        };
-        if entry.kind != mft::entry_kind(kind) {
-            abort(format_args!(
-                "device '{}' has type {:#x} in the tender's manifest, expected a {kind} device",
-                decl.name, entry.kind
-            ))
-        }
-        if entry.attached == 0 {
-            abort(format_args!(
-                "device '{}' of type {kind} declared but not attached",
-                decl.name
-            ))
-        }
-        if table.acquired & (1 << handle) != 0 {
-            return Err(DeviceError::AlreadyAcquired { name: decl.name });
-        }
-        table.acquired |= 1 << handle;
-        Ok((handle as u64, *entry))
-    })?;
-    crate::console::log(
-        crate::cmdline::LogLevel::Debug,
-        format_args!("{kind} device '{}' is handle {}", device.name, found.0),
-    );
-    Ok(found)
+/// Acquires the declared block device `device`, attached with the tender's
+/// `--block:NAME=FILE`.
+pub fn acquire_block(device: Device) -> Result<Block, DeviceError> {
+    critical_section::with(|cs| TABLE.borrow_ref_mut(cs).take_block(device))
 }

@@ -41,7 +41,7 @@ pub mod console;
 #[cfg(target_os = "hvt")]
 pub mod cpu;
 #[cfg(target_os = "hvt")]
-mod devices;
+pub mod devices;
 #[cfg(target_os = "hvt")]
 pub mod hypercall;
 #[cfg(target_os = "hvt")]

@@ -8,10 +8,9 @@
 use core::task::{Context, Poll};
 
 use morgana_net::{MacAddress, NetDevice, NetError, check_frame_len, check_receive_buffer};
-use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
 
-use crate::abi::{SOLO5_R_AGAIN, SOLO5_R_OK};
-use crate::{devices, hypercall, wait};
+use crate::abi::{MftEntry, SOLO5_R_AGAIN, SOLO5_R_OK};
+use crate::{hypercall, wait};
 
 /// A net device attached by the tender (`--net:NAME=TAP`).
 #[derive(Debug)]
@@ -21,14 +20,15 @@ pub struct Net {
     mtu: usize,
 }
 
-/// Acquires the declared net device `device`.
-pub fn acquire(device: Device) -> Result<Net, DeviceError> {
-    let (handle, entry) = devices::acquire(device, DeviceKind::Net)?;
-    Ok(Net {
-        handle,
-        mac: MacAddress(entry.net_mac()),
-        mtu: usize::from(entry.net_mtu()),
-    })
+impl Net {
+    /// The net device with manifest handle `handle`, as the tender describes it in `entry`.
+    pub(crate) fn attach(handle: u64, entry: &MftEntry) -> Net {
+        Net {
+            handle,
+            mac: MacAddress(entry.net_mac()),
+            mtu: usize::from(entry.net_mtu()),
+        }
+    }
 }
 
 impl NetDevice for Net {

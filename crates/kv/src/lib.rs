@@ -20,6 +20,7 @@
 //! ```ignore
 //! static SITE: morgana_kv::StaticKv = include!(concat!(env!("OUT_DIR"), "/htdocs.rs"));
 //! ```
+#![forbid(unsafe_code)]
 #![cfg_attr(not(feature = "build"), no_std)]
 #![allow(async_fn_in_trait)]
 

@@ -30,11 +30,8 @@ mod errno {
 /// C `abort()`: panics, which the runtime turns into a panic message on the console and exit
 /// status 255. The panic cannot unwind into C: this function is `extern "C"`, so an unwinding
 /// panic (host tests only; images are `panic = abort`) aborts the process instead.
-#[cfg_attr(any(target_os = "hvt", target_os = "xen"), unsafe(no_mangle))]
-#[cfg_attr(
-    not(any(target_os = "hvt", target_os = "xen")),
-    unsafe(export_name = "morgana_abort")
-)]
+#[cfg_attr(not(morgana_hosted), unsafe(no_mangle))]
+#[cfg_attr(morgana_hosted, unsafe(export_name = "morgana_abort"))]
 pub extern "C" fn abort() -> ! {
     panic!("abort() called from C code");
 }

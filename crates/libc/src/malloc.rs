@@ -12,10 +12,7 @@ use core::ffi::{c_int, c_void};
 const ALIGN: usize = 16;
 
 unsafe extern "C" {
-    #[cfg_attr(
-        not(any(target_os = "hvt", target_os = "xen")),
-        link_name = "morgana_errno"
-    )]
+    #[cfg_attr(morgana_hosted, link_name = "morgana_errno")]
     static mut errno: c_int;
 }
 
@@ -69,11 +66,8 @@ unsafe fn block_of(ptr: *mut c_void) -> (*mut u8, Layout) {
 ///
 /// # Safety
 /// Always safe to call; the result must be released with `free` or `realloc` only.
-#[cfg_attr(any(target_os = "hvt", target_os = "xen"), unsafe(no_mangle))]
-#[cfg_attr(
-    not(any(target_os = "hvt", target_os = "xen")),
-    unsafe(export_name = "morgana_malloc")
-)]
+#[cfg_attr(not(morgana_hosted), unsafe(no_mangle))]
+#[cfg_attr(morgana_hosted, unsafe(export_name = "morgana_malloc"))]
 pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
     let Some(layout) = block_layout(size) else {
         set_errno(ENOMEM);
@@ -90,11 +84,8 @@ pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
 ///
 /// # Safety
 /// As for [`malloc`].
-#[cfg_attr(any(target_os = "hvt", target_os = "xen"), unsafe(no_mangle))]
-#[cfg_attr(
-    not(any(target_os = "hvt", target_os = "xen")),
-    unsafe(export_name = "morgana_calloc")
-)]
+#[cfg_attr(not(morgana_hosted), unsafe(no_mangle))]
+#[cfg_attr(morgana_hosted, unsafe(export_name = "morgana_calloc"))]
 pub unsafe extern "C" fn calloc(nmemb: usize, size: usize) -> *mut c_void {
     let Some((total, layout)) = nmemb
         .checked_mul(size)
@@ -113,11 +104,8 @@ pub unsafe extern "C" fn calloc(nmemb: usize, size: usize) -> *mut c_void {
 ///
 /// # Safety
 /// `ptr` must be NULL or a live pointer returned by this module.
-#[cfg_attr(any(target_os = "hvt", target_os = "xen"), unsafe(no_mangle))]
-#[cfg_attr(
-    not(any(target_os = "hvt", target_os = "xen")),
-    unsafe(export_name = "morgana_free")
-)]
+#[cfg_attr(not(morgana_hosted), unsafe(no_mangle))]
+#[cfg_attr(morgana_hosted, unsafe(export_name = "morgana_free"))]
 pub unsafe extern "C" fn free(ptr: *mut c_void) {
     if ptr.is_null() {
         return;
@@ -135,11 +123,8 @@ pub unsafe extern "C" fn free(ptr: *mut c_void) {
 ///
 /// # Safety
 /// `ptr` must be NULL or a live pointer returned by this module; on success it is invalidated.
-#[cfg_attr(any(target_os = "hvt", target_os = "xen"), unsafe(no_mangle))]
-#[cfg_attr(
-    not(any(target_os = "hvt", target_os = "xen")),
-    unsafe(export_name = "morgana_realloc")
-)]
+#[cfg_attr(not(morgana_hosted), unsafe(no_mangle))]
+#[cfg_attr(morgana_hosted, unsafe(export_name = "morgana_realloc"))]
 pub unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
     if ptr.is_null() {
         // SAFETY: always safe.

@@ -27,7 +27,7 @@ extern crate alloc;
 
 #[cfg(target_os = "hvt")]
 use morgana_backend_hvt as backend;
-#[cfg(not(any(target_os = "hvt", target_os = "xen")))]
+#[cfg(morgana_hosted)]
 use morgana_backend_unix as backend;
 #[cfg(target_os = "xen")]
 use morgana_backend_xen as backend;
@@ -37,6 +37,7 @@ pub use embassy_time as time;
 pub use morgana_rt as rt;
 pub use morgana_rt::args::{ArgError, BootArgs, args};
 pub use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
+pub use morgana_rt::spawn;
 
 /// The error type most applications return from `main`: any error, boxed.
 pub type Error = alloc::boxed::Box<dyn core::error::Error>;
@@ -64,13 +65,15 @@ pub mod console {
 
 /// Ethernet devices: the interface and this backend's device.
 pub mod net {
-    pub use crate::backend::net::{Net, acquire};
+    pub use crate::backend::devices::acquire_net as acquire;
+    pub use crate::backend::net::Net;
     pub use morgana_net::*;
 }
 
 /// Block devices: the interface and this backend's device.
 pub mod block {
-    pub use crate::backend::block::{Block, acquire};
+    pub use crate::backend::block::Block;
+    pub use crate::backend::devices::acquire_block as acquire;
     pub use morgana_block::*;
 }
 
@@ -139,12 +142,14 @@ macro_rules! main {
 
 /// Runs `app` and the tasks it spawns on the host until it completes, for tests: several
 /// in-memory devices and stacks can be driven in one `cargo test` (see `morgana-vnet`).
-#[cfg(not(any(target_os = "hvt", target_os = "xen")))]
+#[cfg(morgana_hosted)]
 pub use backend::block_on;
 
 #[doc(hidden)]
 pub mod __private {
     pub use crate::backend::start;
+    #[cfg(target_os = "xen")]
+    pub use alloc::{string::String, vec::Vec};
     #[cfg(target_os = "hvt")]
     pub use morgana_backend_hvt::notes;
     #[cfg(target_os = "xen")]
@@ -190,7 +195,7 @@ macro_rules! __entry {
     };
 }
 
-#[cfg(not(any(target_os = "hvt", target_os = "xen")))]
+#[cfg(morgana_hosted)]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __entry {
@@ -220,9 +225,10 @@ macro_rules! __entry {
         #[unsafe(link_section = ".morgana.devices")]
         static __MORGANA_DEVICES_NOTE: [u8; __MORGANA_DEVICES_NOTE_LEN] =
             $crate::__private::devices_note::encode($devices);
+        /// The application's entry: the boot code calls it with the command line's arguments.
         #[unsafe(no_mangle)]
-        fn __morgana_xen_main() -> ! {
-            $crate::__private::start($devices, $app)
+        fn __morgana_xen_main(args: $crate::__private::Vec<$crate::__private::String>) -> ! {
+            $crate::__private::start(args, $devices, $app)
         }
     };
 }

@@ -11,6 +11,7 @@
 //!
 //! Backends implement this trait (tap devices on unix, hypercalls on hvt, netfront on Xen); the
 //! in-memory switch used by tests implements it too. The TCP/IP stack is written against it.
+#![forbid(unsafe_code)]
 #![no_std]
 
 use core::fmt;
@@ -57,14 +58,9 @@ impl fmt::Debug for MacAddress {
 }
 
 /// Error parsing a MAC address written as six `:`-separated hexadecimal octets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("expected a MAC address like 02:00:00:00:00:01")]
 pub struct ParseMacError;
-
-impl fmt::Display for ParseMacError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("expected a MAC address like 02:00:00:00:00:01")
-    }
-}
 
 impl core::str::FromStr for MacAddress {
     type Err = ParseMacError;
@@ -87,9 +83,10 @@ impl core::str::FromStr for MacAddress {
 }
 
 /// Why a receive or transmit failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NetError {
     /// The frame to transmit is longer than MTU + header, or shorter than the header.
+    #[error("frame of {len} bytes is outside 14..={max}")]
     BadFrameLength {
         /// Length of the offered frame, in bytes.
         len: usize,
@@ -97,6 +94,7 @@ pub enum NetError {
         max: usize,
     },
     /// The receive buffer is shorter than MTU + header.
+    #[error("receive buffer of {len} bytes is shorter than {needed}")]
     BufferTooSmall {
         /// Length of the offered buffer, in bytes.
         len: usize,
@@ -104,24 +102,9 @@ pub enum NetError {
         needed: usize,
     },
     /// The host or hypervisor reported a failure; the code is backend-specific.
+    #[error("network device failure (code {0})")]
     Device(i32),
 }
-
-impl fmt::Display for NetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NetError::BadFrameLength { len, max } => {
-                write!(f, "frame of {len} bytes is outside 14..={max}")
-            }
-            NetError::BufferTooSmall { len, needed } => {
-                write!(f, "receive buffer of {len} bytes is shorter than {needed}")
-            }
-            NetError::Device(code) => write!(f, "network device failure (code {code})"),
-        }
-    }
-}
-
-impl core::error::Error for NetError {}
 
 /// One Ethernet device.
 pub trait NetDevice {

@@ -36,9 +36,10 @@ pub fn args() -> &'static [String] {
 }
 
 /// A boot argument the application could not accept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ArgError {
     /// A required key was not given.
+    #[error("missing boot argument --{key}={what}")]
     Missing {
         /// The key, without dashes.
         key: String,
@@ -46,6 +47,7 @@ pub enum ArgError {
         what: String,
     },
     /// A value did not parse.
+    #[error("malformed boot argument --{key}={value}: {reason}")]
     Malformed {
         /// The key, without dashes.
         key: String,
@@ -55,31 +57,18 @@ pub enum ArgError {
         reason: String,
     },
     /// A key was given twice.
+    #[error("boot argument --{key} given more than once")]
     Duplicate {
         /// The key, without dashes.
         key: String,
     },
     /// An argument no one asked for, or one not of the form `--key[=value]`.
+    #[error("unknown boot argument '{arg}'")]
     Unknown {
         /// The argument as given.
         arg: String,
     },
 }
-
-impl fmt::Display for ArgError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ArgError::Missing { key, what } => write!(f, "missing boot argument --{key}={what}"),
-            ArgError::Malformed { key, value, reason } => {
-                write!(f, "malformed boot argument --{key}={value}: {reason}")
-            }
-            ArgError::Duplicate { key } => write!(f, "boot argument --{key} given more than once"),
-            ArgError::Unknown { arg } => write!(f, "unknown boot argument '{arg}'"),
-        }
-    }
-}
-
-impl core::error::Error for ArgError {}
 
 /// A boot argument value that is a positive whole number of seconds (`--idle-timeout=30`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,11 +23,13 @@ pub mod manifest;
 #[cfg(any(target_os = "hvt", target_os = "xen"))]
 mod panic;
 mod platform;
+mod task;
 mod time;
 
 pub use embassy_executor::Spawner;
 pub use executor::{block_on, run};
 pub use platform::{Platform, platform};
+pub use task::spawn;
 
 /// Exit status for success.
 pub const EXIT_SUCCESS: u8 = 0;

@@ -109,9 +109,10 @@ const fn str_eq(a: &str, b: &str) -> bool {
 }
 
 /// Why a device could not be acquired.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeviceError {
     /// The device is not of the kind asked for.
+    #[error("device '{name}' is a {declared} device")]
     WrongKind {
         /// The device's name.
         name: &'static str,
@@ -119,72 +120,101 @@ pub enum DeviceError {
         declared: DeviceKind,
     },
     /// The device was acquired before; each device has one owner.
+    #[error("device '{name}' was already acquired")]
     AlreadyAcquired {
         /// The device's name.
         name: &'static str,
     },
     /// The application did not declare the device.
+    #[error("device '{name}' is not declared")]
     NotDeclared {
         /// The device's name.
         name: &'static str,
     },
 }
 
-impl fmt::Display for DeviceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DeviceError::WrongKind { name, declared } => {
-                write!(f, "device '{name}' is a {declared} device")
-            }
-            DeviceError::AlreadyAcquired { name } => {
-                write!(f, "device '{name}' was already acquired")
-            }
-            DeviceError::NotDeclared { name } => write!(f, "device '{name}' is not declared"),
-        }
-    }
-}
-
-impl core::error::Error for DeviceError {}
-
-/// The devices a backend bound at boot, each waiting to be acquired once.
-///
-/// Backends keep their opened devices here, in declaration order, and hand each out to the
-/// first [`take`](Bindings::take) that names it with the right kind.
+/// A bound device's place in [`Bindings`]: its kind is the declaration's, so a net device is
+/// only ever handed out as an `N` and a block device as a `B`.
 #[derive(Debug)]
-pub struct Bindings<T> {
-    entries: alloc::vec::Vec<(Device, Option<T>)>,
+enum Slot<N, B> {
+    Net(Option<N>),
+    Block(Option<B>),
 }
 
-impl<T> Bindings<T> {
-    /// A table with nothing bound.
+/// The devices a backend bound at boot, each waiting to be acquired once, typed by kind.
+///
+/// `N` and `B` are the backend's net and block device types. The table is built from the
+/// declaration list with [`bind`](Bindings::bind), which opens each declared device with the
+/// opener of its declared kind, so a device can only be bound as what it was declared as; the
+/// kind an application asks for is checked here, against the declaration, by
+/// [`take_net`](Bindings::take_net) and [`take_block`](Bindings::take_block).
+#[derive(Debug)]
+pub struct Bindings<N, B> {
+    entries: alloc::vec::Vec<(Device, Slot<N, B>)>,
+}
+
+impl<N, B> Bindings<N, B> {
+    /// A table with nothing bound: every device is [`DeviceError::NotDeclared`].
     pub const fn empty() -> Self {
         Bindings {
             entries: alloc::vec::Vec::new(),
         }
     }
 
-    /// A table of opened devices with their declarations.
-    pub fn new(bound: impl IntoIterator<Item = (Device, T)>) -> Self {
-        Bindings {
-            entries: bound.into_iter().map(|(d, t)| (d, Some(t))).collect(),
+    /// Opens every device of `declared`, in order, with `open_net` or `open_block` according to
+    /// its declared kind, and keeps them for acquisition.
+    ///
+    /// Stops at the first opener error and returns it; the devices opened before it are
+    /// dropped.
+    pub fn bind<E>(
+        declared: &[Device],
+        mut open_net: impl FnMut(Device) -> Result<N, E>,
+        mut open_block: impl FnMut(Device) -> Result<B, E>,
+    ) -> Result<Self, E> {
+        let mut entries = alloc::vec::Vec::with_capacity(declared.len());
+        for &device in declared {
+            let slot = match device.kind {
+                DeviceKind::Net => Slot::Net(Some(open_net(device)?)),
+                DeviceKind::Block => Slot::Block(Some(open_block(device)?)),
+            };
+            entries.push((device, slot));
+        }
+        Ok(Bindings { entries })
+    }
+
+    fn entry(&mut self, device: Device) -> Result<&mut (Device, Slot<N, B>), DeviceError> {
+        self.entries
+            .iter_mut()
+            .find(|(d, _)| d.name == device.name)
+            .ok_or(DeviceError::NotDeclared { name: device.name })
+    }
+
+    /// Takes the net device `device` out of the table; an error if it is not declared, was
+    /// declared as a block device, or was taken before.
+    pub fn take_net(&mut self, device: Device) -> Result<N, DeviceError> {
+        match self.entry(device)? {
+            (decl, Slot::Net(net)) => net
+                .take()
+                .ok_or(DeviceError::AlreadyAcquired { name: decl.name }),
+            (decl, Slot::Block(_)) => Err(DeviceError::WrongKind {
+                name: decl.name,
+                declared: DeviceKind::Block,
+            }),
         }
     }
 
-    /// Takes `device` out of the table; an error if it is not declared, not of `kind`, or was
-    /// taken before.
-    pub fn take(&mut self, device: Device, kind: DeviceKind) -> Result<T, DeviceError> {
-        let Some((decl, slot)) = self.entries.iter_mut().find(|(d, _)| d.name == device.name)
-        else {
-            return Err(DeviceError::NotDeclared { name: device.name });
-        };
-        if decl.kind != kind {
-            return Err(DeviceError::WrongKind {
+    /// Takes the block device `device` out of the table; an error if it is not declared, was
+    /// declared as a net device, or was taken before.
+    pub fn take_block(&mut self, device: Device) -> Result<B, DeviceError> {
+        match self.entry(device)? {
+            (decl, Slot::Block(block)) => block
+                .take()
+                .ok_or(DeviceError::AlreadyAcquired { name: decl.name }),
+            (decl, Slot::Net(_)) => Err(DeviceError::WrongKind {
                 name: decl.name,
-                declared: decl.kind,
-            });
+                declared: DeviceKind::Net,
+            }),
         }
-        slot.take()
-            .ok_or(DeviceError::AlreadyAcquired { name: decl.name })
     }
 }
 
@@ -192,28 +222,116 @@ impl<T> Bindings<T> {
 mod tests {
     use super::*;
 
+    const NET: Device = Device::net("service");
+    const DISK: Device = Device::block("storage");
+    const DECLARED: &[Device] = &[NET, DISK];
+
+    /// Binds `DECLARED` with openers that record what they were asked to open.
+    fn bound() -> (Bindings<&'static str, u32>, alloc::vec::Vec<&'static str>) {
+        let opened = core::cell::RefCell::new(alloc::vec::Vec::new());
+        let table = Bindings::bind(
+            DECLARED,
+            |d| -> Result<_, ()> {
+                opened.borrow_mut().push(d.name);
+                Ok("tap0")
+            },
+            |d| {
+                opened.borrow_mut().push(d.name);
+                Ok(4096)
+            },
+        )
+        .unwrap();
+        (table, opened.into_inner())
+    }
+
     #[test]
-    fn bindings_hand_out_each_device_once_and_check_kind() {
-        const NET: Device = Device::net("service");
-        const DISK: Device = Device::block("storage");
-        let mut b = Bindings::new([(NET, 1), (DISK, 2)]);
+    fn bind_opens_each_declared_device_by_its_kind_in_order() {
+        let (_, opened) = bound();
+        assert_eq!(opened, ["service", "storage"]);
+    }
+
+    #[test]
+    fn bind_stops_at_the_first_error() {
+        let mut blocks_opened = 0;
+        let result = Bindings::<(), ()>::bind(
+            DECLARED,
+            |d| Err(d.name),
+            |_| {
+                blocks_opened += 1;
+                Ok(())
+            },
+        );
+        assert_eq!(result.err(), Some("service"));
+        assert_eq!(blocks_opened, 0);
+    }
+
+    #[test]
+    fn take_checks_the_declared_kind() {
+        let (mut b, _) = bound();
         assert_eq!(
-            b.take(DISK, DeviceKind::Net),
+            b.take_net(DISK),
             Err(DeviceError::WrongKind {
                 name: "storage",
                 declared: DeviceKind::Block
             })
         );
-        assert_eq!(b.take(DISK, DeviceKind::Block), Ok(2));
         assert_eq!(
-            b.take(DISK, DeviceKind::Block),
+            b.take_block(NET),
+            Err(DeviceError::WrongKind {
+                name: "service",
+                declared: DeviceKind::Net
+            })
+        );
+        // A failed take leaves the device in place.
+        assert_eq!(b.take_block(DISK), Ok(4096));
+        assert_eq!(b.take_net(NET), Ok("tap0"));
+    }
+
+    #[test]
+    fn take_hands_out_each_device_once() {
+        let (mut b, _) = bound();
+        assert_eq!(b.take_block(DISK), Ok(4096));
+        assert_eq!(
+            b.take_block(DISK),
             Err(DeviceError::AlreadyAcquired { name: "storage" })
         );
+        assert_eq!(b.take_net(NET), Ok("tap0"));
         assert_eq!(
-            b.take(Device::net("other"), DeviceKind::Net),
+            b.take_net(NET),
+            Err(DeviceError::AlreadyAcquired { name: "service" })
+        );
+    }
+
+    #[test]
+    fn take_refuses_undeclared_devices() {
+        let (mut b, _) = bound();
+        assert_eq!(
+            b.take_net(Device::net("other")),
             Err(DeviceError::NotDeclared { name: "other" })
         );
-        assert_eq!(b.take(NET, DeviceKind::Net), Ok(1));
+        assert_eq!(
+            Bindings::<(), ()>::empty().take_block(DISK),
+            Err(DeviceError::NotDeclared { name: "storage" })
+        );
+    }
+
+    #[test]
+    fn device_errors_name_the_device() {
+        let (mut b, _) = bound();
+        let message = |e: DeviceError| alloc::format!("{e}");
+        assert_eq!(
+            message(b.take_net(DISK).unwrap_err()),
+            "device 'storage' is a block device"
+        );
+        b.take_net(NET).unwrap();
+        assert_eq!(
+            message(b.take_net(NET).unwrap_err()),
+            "device 'service' was already acquired"
+        );
+        assert_eq!(
+            message(b.take_net(Device::net("x")).unwrap_err()),
+            "device 'x' is not declared"
+        );
     }
 
     #[test]

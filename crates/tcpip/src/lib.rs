@@ -22,13 +22,13 @@
 //!
 //! [embassy-net]: https://docs.rs/embassy-net
 //! [switch port]: https://docs.rs/morgana-vnet
+#![forbid(unsafe_code)]
 #![no_std]
 
 extern crate alloc;
 
 pub mod config;
 pub mod driver;
-pub mod task;
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -40,13 +40,13 @@ pub use embassy_net::{
     icmp, tcp, udp,
 };
 pub use embedded_io_async;
-pub use task::spawn;
 
 use embassy_executor::{SpawnError, Spawner};
 use embassy_net::StackResources;
 use embassy_time::{Duration, with_timeout};
 use morgana_net::NetDevice;
 use morgana_rt::args::BootArgs;
+use morgana_rt::spawn;
 
 /// Sockets the stack can hold at once, DHCP and DNS included.
 pub const MAX_SOCKETS: usize = 160;
@@ -69,19 +69,25 @@ impl fmt::Debug for Stack {
 }
 
 /// Why a stack could not start or a name could not be resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// A network boot argument is malformed or conflicts with another.
+    #[error(transparent)]
     Config(ConfigError),
     /// The executor refused the runner task.
+    #[error("cannot start the network stack's task")]
     Spawn,
     /// No address was configured in time (DHCP got no lease, SLAAC no advertisement).
+    #[error("the network got no address in time")]
     NoAddress,
     /// `resolve` found no DNS server configured.
+    #[error("no DNS server is configured (use --dns=ADDR)")]
     NoDnsServer,
     /// The DNS query failed or returned no address.
+    #[error("DNS lookup failed: {0:?}")]
     Dns(dns::Error),
     /// The name is not a valid host name.
+    #[error("not a valid host name")]
     BadName,
 }
 
@@ -96,21 +102,6 @@ impl From<SpawnError> for Error {
         Error::Spawn
     }
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Config(e) => e.fmt(f),
-            Error::Spawn => f.write_str("cannot start the network stack's task"),
-            Error::NoAddress => f.write_str("the network got no address in time"),
-            Error::NoDnsServer => f.write_str("no DNS server is configured (use --dns=ADDR)"),
-            Error::Dns(e) => write!(f, "DNS lookup failed: {e:?}"),
-            Error::BadName => f.write_str("not a valid host name"),
-        }
-    }
-}
-
-impl core::error::Error for Error {}
 
 impl Stack {
     /// Starts a stack over `device` with `config`; spawns its runner on `spawner`.

@@ -9,9 +9,6 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use morgana_block::{BlockDevice, BlockError, BlockInfo, check_request};
-use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
-
-use crate::boot::{Bound, take_bound};
 
 /// The default sector size, in bytes.
 pub const DEFAULT_SECTOR_SIZE: u32 = 512;
@@ -21,17 +18,6 @@ pub const DEFAULT_SECTOR_SIZE: u32 = 512;
 pub struct Block {
     file: File,
     info: BlockInfo,
-}
-
-/// Acquires the declared block device `device`, bound with `--block:NAME=FILE`.
-pub fn acquire(device: Device) -> Result<Block, DeviceError> {
-    match take_bound(device, DeviceKind::Block)? {
-        Bound::Block(block) => Ok(block),
-        Bound::Net(_) => Err(DeviceError::WrongKind {
-            name: device.name,
-            declared: DeviceKind::Net,
-        }),
-    }
 }
 
 /// Why a file could not become a block device.

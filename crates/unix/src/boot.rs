@@ -13,34 +13,14 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use morgana_net::MacAddress;
-use morgana_rt::manifest::{Bindings, Device, DeviceError, DeviceKind};
+use morgana_rt::manifest::{Bindings, Device, DeviceKind};
 use morgana_rt::{Platform, Spawner};
 
 use crate::block::{self, Block, DEFAULT_SECTOR_SIZE};
+use crate::devices;
 use crate::net::Net;
-
-/// A device bound on the command line, waiting to be acquired.
-#[derive(Debug)]
-pub(crate) enum Bound {
-    Net(Net),
-    Block(Block),
-}
-
-/// Declared devices with their opened backing, in declaration order.
-type BoundDevices = Vec<(Device, Bound)>;
-
-static BOUND: Mutex<Bindings<Bound>> = Mutex::new(Bindings::empty());
-
-/// Takes the bound device for `device` out of the table; each device can be acquired once.
-pub(crate) fn take_bound(device: Device, kind: DeviceKind) -> Result<Bound, DeviceError> {
-    BOUND
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take(device, kind)
-}
 
 /// A command-line or device problem that stops the process before the application runs.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -203,43 +183,36 @@ fn parse_flags(devices: &[Device], args: &[String]) -> Result<(Flags, Vec<String
 pub(crate) fn bind(
     devices: &'static [Device],
     args: &[String],
-) -> Result<(BoundDevices, Vec<String>), BootError> {
+) -> Result<(Bindings<Net, Block>, Vec<String>), BootError> {
     let (flags, app_args) = parse_flags(devices, args)?;
-    let mut bound = Vec::with_capacity(devices.len());
-    for &d in devices {
-        let dev = match d.kind {
-            DeviceKind::Net => {
-                let (_, tap) = flags.net.get(d.name).ok_or(BootError::Unbound {
-                    name: d.name,
-                    kind: d.kind,
-                })?;
-                let mac = flags.mac.get(d.name).map(|(_, m)| *m);
-                let net = Net::open(tap, mac).map_err(|e| BootError::Tap {
-                    name: d.name.to_string(),
-                    tap: tap.clone(),
-                    reason: e.to_string(),
-                })?;
-                Bound::Net(net)
-            }
-            DeviceKind::Block => {
-                let (_, path) = flags.block.get(d.name).ok_or(BootError::Unbound {
-                    name: d.name,
-                    kind: d.kind,
-                })?;
-                let sector = flags
-                    .sector
-                    .get(d.name)
-                    .map_or(DEFAULT_SECTOR_SIZE, |(_, s)| *s);
-                let blk = Block::open(path, sector).map_err(|e| BootError::BlockFile {
-                    name: d.name.to_string(),
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-                Bound::Block(blk)
-            }
-        };
-        bound.push((d, dev));
-    }
+    let unbound = |d: Device| BootError::Unbound {
+        name: d.name,
+        kind: d.kind,
+    };
+    let bound = Bindings::bind(
+        devices,
+        |d| {
+            let (_, tap) = flags.net.get(d.name).ok_or_else(|| unbound(d))?;
+            let mac = flags.mac.get(d.name).map(|(_, m)| *m);
+            Net::open(tap, mac).map_err(|e| BootError::Tap {
+                name: d.name.to_string(),
+                tap: tap.clone(),
+                reason: e.to_string(),
+            })
+        },
+        |d| {
+            let (_, path) = flags.block.get(d.name).ok_or_else(|| unbound(d))?;
+            let sector = flags
+                .sector
+                .get(d.name)
+                .map_or(DEFAULT_SECTOR_SIZE, |(_, s)| *s);
+            Block::open(path, sector).map_err(|e| BootError::BlockFile {
+                name: d.name.to_string(),
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
+        },
+    )?;
     Ok((bound, app_args))
 }
 
@@ -329,7 +302,7 @@ where
         }
     }
     let (bound, app_args) = bind(devices, &args).unwrap_or_else(|e| fail(e));
-    *BOUND.lock().unwrap_or_else(|p| p.into_inner()) = Bindings::new(bound);
+    devices::install(bound);
     let platform: &'static UnixPlatform = Box::leak(Box::new(UnixPlatform { boot_ns }));
     morgana_rt::run(platform, app_args, app)
 }

@@ -18,6 +18,7 @@ pub mod block;
 pub mod boot;
 pub mod clock;
 pub mod console;
+pub mod devices;
 pub mod entropy;
 pub mod net;
 pub mod wait;

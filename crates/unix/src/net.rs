@@ -13,9 +13,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::task::{Context, Poll};
 
 use morgana_net::{MacAddress, NetDevice, NetError, check_frame_len, check_receive_buffer};
-use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
 
-use crate::boot::{Bound, take_bound};
 use crate::wait::{self, Interest};
 
 /// A net device attached to a TAP interface.
@@ -24,17 +22,6 @@ pub struct Net {
     file: File,
     mac: MacAddress,
     mtu: usize,
-}
-
-/// Acquires the declared net device `device`, bound with `--net:NAME=TAP`.
-pub fn acquire(device: Device) -> Result<Net, DeviceError> {
-    match take_bound(device, DeviceKind::Net)? {
-        Bound::Net(net) => Ok(net),
-        Bound::Block(_) => Err(DeviceError::WrongKind {
-            name: device.name,
-            declared: DeviceKind::Block,
-        }),
-    }
 }
 
 fn ifreq_for(ifname: &str) -> io::Result<libc::ifreq> {

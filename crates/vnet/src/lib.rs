@@ -10,6 +10,7 @@
 //! Everything runs on the caller's thread: a transmit copies the frame into the receivers'
 //! queues and wakes their wakers, so whatever executor drives both stacks sees the frame at its
 //! next poll.
+#![forbid(unsafe_code)]
 #![no_std]
 
 extern crate alloc;

@@ -9,13 +9,11 @@ use core::sync::atomic::{Ordering, fence};
 use core::task::Poll;
 
 use morgana_block::{BlockDevice, BlockError, BlockInfo, check_request};
-use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
 
 use crate::abi::{
     BLKIF_OP_FLUSH_DISKCACHE, BLKIF_OP_READ, BLKIF_OP_WRITE, BlkifRequest, BlkifResponse,
     BlkifSegment, PAGE_SIZE, SringHeader, xenbus_state,
 };
-use crate::boot::{Bound, take_bound};
 use crate::ring::{self, FrontRing};
 use crate::xenbus::{self, ConnectError};
 use crate::{events, gnttab, pages, wait};
@@ -36,18 +34,6 @@ pub struct Block {
 
 // SAFETY: the raw pointers are to pages this device owns alone; the unikernel has one vCPU.
 unsafe impl Send for Block {}
-
-/// Acquires the declared block device `device` (the n-th declared block device is the n-th
-/// vbd).
-pub fn acquire(device: Device) -> Result<Block, DeviceError> {
-    match take_bound(device, DeviceKind::Block)? {
-        Bound::Block(b) => Ok(b),
-        Bound::Net(_) => Err(DeviceError::WrongKind {
-            name: device.name,
-            declared: DeviceKind::Net,
-        }),
-    }
-}
 
 impl Block {
     /// Connects to the `index`-th vbd of this domain.

@@ -36,6 +36,8 @@ pub mod clock;
 #[cfg(target_os = "xen")]
 pub mod console;
 #[cfg(target_os = "xen")]
+pub mod devices;
+#[cfg(target_os = "xen")]
 pub mod entropy;
 #[cfg(target_os = "xen")]
 mod events;

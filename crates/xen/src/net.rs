@@ -11,13 +11,11 @@ use core::sync::atomic::{Ordering, fence};
 use core::task::{Context, Poll};
 
 use morgana_net::{MacAddress, NetDevice, NetError, check_frame_len, check_receive_buffer};
-use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
 
 use crate::abi::{
     self, NETRXF_EXTRA_INFO, NETRXF_MORE_DATA, NetifRxRequest, NetifRxResponse, NetifTxRequest,
     NetifTxResponse, SringHeader, xenbus_state,
 };
-use crate::boot::{Bound, take_bound};
 use crate::ring::{self, FrontRing};
 use crate::xenbus::{self, ConnectError};
 use crate::{events, gnttab, pages, wait};
@@ -47,17 +45,6 @@ pub struct Net {
 
 // SAFETY: the raw pointers are to pages this device owns alone; the unikernel has one vCPU.
 unsafe impl Send for Net {}
-
-/// Acquires the declared net device `device` (the n-th declared net device is the n-th vif).
-pub fn acquire(device: Device) -> Result<Net, DeviceError> {
-    match take_bound(device, DeviceKind::Net)? {
-        Bound::Net(net) => Ok(net),
-        Bound::Block(_) => Err(DeviceError::WrongKind {
-            name: device.name,
-            declared: DeviceKind::Block,
-        }),
-    }
-}
 
 fn new_ring(backend_id: u16) -> Result<(*mut SringHeader, u32), ConnectError> {
     let page = pages::alloc_page().ok_or(ConnectError::Grants)?;

@@ -11,30 +11,23 @@ use crate::{clock, events, xenstore};
 pub const STATE_TIMEOUT_NS: u64 = 20_000_000_000;
 
 /// Why a front end could not connect.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// A xenstore operation failed.
+    #[error("{0}: {1}")]
     Store(&'static str, XsError),
     /// A value in xenstore was not what the protocol says.
+    #[error("unexpected {0} '{1}'")]
     Bad(&'static str, String),
     /// The back end did not reach the state in time.
+    #[error("back end did not reach state {0}")]
     Timeout(u32),
     /// A hypercall failed.
+    #[error("{0} failed ({1})")]
     Hypercall(&'static str, isize),
     /// Out of grant references.
+    #[error("out of grant references")]
     Grants,
-}
-
-impl core::fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            ConnectError::Store(what, e) => write!(f, "{what}: {e}"),
-            ConnectError::Bad(what, v) => write!(f, "unexpected {what} '{v}'"),
-            ConnectError::Timeout(s) => write!(f, "back end did not reach state {s}"),
-            ConnectError::Hypercall(what, rc) => write!(f, "{what} failed ({rc})"),
-            ConnectError::Grants => f.write_str("out of grant references"),
-        }
-    }
 }
 
 /// Reads `path` from xenstore.

@@ -58,30 +58,23 @@ impl Header {
 }
 
 /// Why a request could not be built or a reply not understood.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum XsError {
     /// The request's payload would exceed [`MAX_PAYLOAD`].
+    #[error("xenstore request too long")]
     TooLong,
     /// A path or value contains a NUL byte.
+    #[error("xenstore path or value contains NUL")]
     Nul,
     /// xenstored answered with an error (`ENOENT`, `EACCES`...).
+    #[error("xenstore error {0}")]
     Store(String),
     /// The reply was not of the expected form.
+    #[error("malformed xenstore reply")]
     Malformed,
     /// xenstore is not available (no ring, or it did not answer in time).
+    #[error("xenstore is not available")]
     Unavailable,
-}
-
-impl core::fmt::Display for XsError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            XsError::TooLong => f.write_str("xenstore request too long"),
-            XsError::Nul => f.write_str("xenstore path or value contains NUL"),
-            XsError::Store(e) => write!(f, "xenstore error {e}"),
-            XsError::Malformed => f.write_str("malformed xenstore reply"),
-            XsError::Unavailable => f.write_str("xenstore is not available"),
-        }
-    }
 }
 
 /// Encodes a request of type `kind` with id `req_id`: each of `args` NUL-terminated, then `tail`

@@ -2,6 +2,7 @@
 //!
 //! With `--write=TEXT` it first writes TEXT (NUL-padded to a sector) to sector 0, flushes, and
 //! reads it back to check. Declares one block device, `storage`.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 extern crate alloc;

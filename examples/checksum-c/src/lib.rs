@@ -28,16 +28,9 @@ pub fn adler32(adler: u32, data: &[u8]) -> u32 {
 pub struct Checksums(core::ptr::NonNull<bindings::checksum_state>);
 
 /// The C library could not allocate its state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("out of memory")]
 pub struct OutOfMemory;
-
-impl fmt::Display for OutOfMemory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("out of memory")
-    }
-}
-
-impl core::error::Error for OutOfMemory {}
 
 impl Checksums {
     /// A new, empty stream.

@@ -1,5 +1,6 @@
 //! C in a unikernel: checksums `--text=TEXT` (default `Morgana`) with the C library in
 //! `checksum-c` and prints the C library's own report, formatted by its `snprintf`.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 extern crate alloc;

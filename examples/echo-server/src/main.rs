@@ -6,6 +6,7 @@
 //!
 //! Network arguments are those of `morgana-tcpip`; a bad one ends the unikernel with one
 //! `error:` line and status 1.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 use morgana::BootArgs;

@@ -4,6 +4,7 @@
 //! ```text
 //! gateway --net:service=TAP -- [--ipv4=ADDR/PREFIX ...] [--http-port=80] [--echo-port=7]
 //! ```
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 use morgana::BootArgs;

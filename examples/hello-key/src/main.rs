@@ -2,6 +2,7 @@
 //!
 //! A missing, repeated or unknown argument ends the unikernel with one `error:` line and
 //! status 1, before anything is printed.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 use morgana::BootArgs;

@@ -1,4 +1,5 @@
 //! The tutorial unikernel: prints `hello` four times, one second apart, then exits 0.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 use core::convert::Infallible;

@@ -8,6 +8,7 @@
 //! Prints `HTTP/1.1 200 OK` then `body: N bytes, crc32 XXXXXXXX` (CRC-32/ISO-HDLC, as zlib).
 //! HOST is resolved through the DNS resolver unless it is an IP literal. Exits 0 for a `2xx`
 //! status, 1 otherwise or on any error.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 extern crate alloc;
@@ -22,16 +23,9 @@ use rand_core::RngCore;
 morgana::main!(app, devices: { SERVICE: net = "service" });
 
 /// The response was not `2xx`.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("the server answered {0}")]
 struct NotSuccess(u16);
-
-impl core::fmt::Display for NotSuccess {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "the server answered {}", self.0)
-    }
-}
-
-impl core::error::Error for NotSuccess {}
 
 async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
     let mut args = BootArgs::from_boot();

@@ -5,6 +5,7 @@
 //! ```
 //!
 //! HTTP/1.1 with keep-alive; see `morgana_http::server` for what is answered how.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 use morgana::BootArgs;

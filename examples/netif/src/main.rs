@@ -1,5 +1,6 @@
 //! Net device usage: prints the device's MAC and MTU, then the first `--frames=N` frames it
 //! receives (length, source, EtherType). Declares one net device, `service`.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 extern crate alloc;

@@ -1,4 +1,5 @@
 //! The smallest unikernel: exits 0 at once.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 morgana::main!(app);

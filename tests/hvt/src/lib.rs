@@ -1,6 +1,7 @@
 //! Shared by the tests in `tests/`: images built once per test binary by `morgana-build`,
 //! booted on `/dev/kvm` by the Morgana tender, and their output. `tests/image.rs` reads built
 //! images as the tender will; `tests/boot.rs` and `tests/net.rs` boot them.
+#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::Command;

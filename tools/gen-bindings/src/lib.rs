@@ -2,6 +2,7 @@
 //!
 //! The output is committed, so building a unikernel never needs libclang; this tool (run by
 //! `cargo xtask bindings`) regenerates it, and a test checks the committed files are current.
+#![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,5 @@
 //! `gen-bindings [--check]`: rewrite the committed bindings, or fail if they are stale.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 

@@ -218,15 +218,19 @@ impl fmt::Display for NetConfig {
 }
 
 /// A network boot argument that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// Malformed, repeated or missing value.
+    #[error(transparent)]
     Arg(ArgError),
     /// Two arguments that do not go together.
+    #[error("{0}")]
     Conflict(&'static str),
     /// The gateway is outside the address's subnet, so it could never be reached.
+    #[error("gateway {0} is outside the address's subnet")]
     GatewayOutsideSubnet(IpAddr),
     /// A DNS server of a family that has no static address.
+    #[error("DNS server {0} needs a static address of its family")]
     DnsFamily(IpAddr),
 }
 
@@ -235,23 +239,6 @@ impl From<ArgError> for ConfigError {
         ConfigError::Arg(e)
     }
 }
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::Arg(e) => e.fmt(f),
-            ConfigError::Conflict(why) => f.write_str(why),
-            ConfigError::GatewayOutsideSubnet(gw) => {
-                write!(f, "gateway {gw} is outside the address's subnet")
-            }
-            ConfigError::DnsFamily(a) => {
-                write!(f, "DNS server {a} needs a static address of its family")
-            }
-        }
-    }
-}
-
-impl core::error::Error for ConfigError {}
 
 /// `ADDR/PREFIX` for IPv4.
 #[derive(Debug, Clone, Copy)]
@@ -262,29 +249,20 @@ struct Cidr4(Ipv4Cidr);
 struct Cidr6(Ipv6Cidr);
 
 /// Why an `ADDR/PREFIX` or address list did not parse.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
     /// No `/PREFIX`.
+    #[error("expected ADDRESS/PREFIX, like {0}")]
     NoPrefix(&'static str),
     /// The address part did not parse.
+    #[error("not an {0} address")]
     Address(&'static str),
     /// The prefix is not a number in range.
+    #[error("the prefix length must be 0 to {0}")]
     Prefix(u8),
     /// More than [`MAX_DNS_SERVERS`] servers.
+    #[error("at most {max} DNS servers", max = MAX_DNS_SERVERS)]
     TooMany,
-}
-
-impl fmt::Display for AddressError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AddressError::NoPrefix(example) => {
-                write!(f, "expected ADDRESS/PREFIX, like {example}")
-            }
-            AddressError::Address(family) => write!(f, "not an {family} address"),
-            AddressError::Prefix(max) => write!(f, "the prefix length must be 0 to {max}"),
-            AddressError::TooMany => write!(f, "at most {MAX_DNS_SERVERS} DNS servers"),
-        }
-    }
 }
 
 fn split_cidr<'a>(s: &'a str, example: &'static str) -> Result<(&'a str, &'a str), AddressError> {

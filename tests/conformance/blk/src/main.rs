@@ -6,6 +6,7 @@
 //! requests are refused with the right error and change nothing. Works with any sector size
 //! (`--block-sector-size:storage=4096`) and any capacity of at least two sectors. Prints
 //! `SUCCESS` and exits 0, or exits 1 with an error line.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 extern crate alloc;

@@ -2,6 +2,7 @@
 //! neither constant. On hvt this exercises RDSEED/RDRAND and the TSC mix. Prints `SUCCESS`
 //! and exits 0, or exits 1 with an error line (including "no entropy" on a CPU without a
 //! source).
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 morgana::main!(app);

@@ -1,6 +1,7 @@
 //! Conformance `globals`: statics in `.data` start with their initial values, statics in
 //! `.bss` start at zero, and both are writable. Prints `SUCCESS` and exits 0, or exits 1 with
 //! an error line naming the first wrong value.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};

@@ -2,6 +2,7 @@
 //!
 //! Prints a greeting and its arguments joined by single spaces (the tender's command line
 //! after any `--solo5:` options), then `SUCCESS`, and exits 0.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 extern crate alloc;

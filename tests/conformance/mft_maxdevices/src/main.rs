@@ -1,6 +1,7 @@
 //! Conformance `mft_maxdevices`: the most devices a manifest can hold (63, after the
 //! reserved entry 0), all block devices `storage0` to `storage62`; acquires the first and the
 //! last, prints `SUCCESS` and exits 0.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 use morgana::block::BlockDevice;

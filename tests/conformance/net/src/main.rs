@@ -3,6 +3,7 @@
 //!
 //! With `--limit=N` it prints `SUCCESS` and exits 0 once N echo requests were answered;
 //! without, it serves until stopped. Every other frame is ignored.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 extern crate alloc;

@@ -2,6 +2,7 @@
 //!
 //! Run with `--solo5:quiet`: the output must then be exactly `SUCCESS`, without any of the
 //! backend's `Solo5:` lines.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 morgana::main!(app);

@@ -1,6 +1,7 @@
 //! Conformance `time`: the monotonic clock advances; a timer with a past deadline fires at
 //! once; five one-second sleeps each take 1 s ± 200 ms; the wall clock is after 2017.
 //! Prints `SUCCESS` and exits 0, or exits 1 with an error line saying what was wrong.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 extern crate alloc;

@@ -1,4 +1,5 @@
 //! Returns an error from main: the runtime must print it and exit 1.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 morgana::main!(app);

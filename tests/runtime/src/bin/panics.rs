@@ -1,4 +1,5 @@
 //! Panics after printing one line: the runtime must print the panic and exit 255.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 morgana::main!(app);

@@ -1,6 +1,7 @@
 //! Checks the clocks from inside the guest: the wall clock is after 2024-01-01 and before
 //! 2100, and a 200 ms timer advances the monotonic clock by 200 to 1000 ms. Prints one line
 //! with the verdict; exits 1 when a check fails.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 use morgana::time::Timer;

@@ -2,6 +2,7 @@
 //! installs the hypercall page and calls `SCHEDOP_shutdown(poweroff)`, without long mode,
 //! memory setup or a runtime. `cargo xtask bench --target xen` compares Morgana's boot-to-exit
 //! time with this guest's. On the host it is an empty program.
+#![forbid(unsafe_code)]
 #![cfg_attr(target_os = "xen", no_std, no_main)]
 
 #[cfg(target_os = "xen")]

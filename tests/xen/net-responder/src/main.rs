@@ -1,5 +1,6 @@
 //! Answers ARP requests and ICMP echo requests for `--ip=A.B.C.D` on the `service` device,
 //! without an IP stack, and exits 0 after answering `--pings=N` echo requests (default 3).
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
 extern crate alloc;
