@@ -6,7 +6,8 @@
 //!
 //! - with `MORGANA_REQUIRE_ALL=1` in the environment ([`REQUIRE_ALL_VAR`]) the test fails,
 //!   with the reason: a machine meant to run everything (CI) never passes a test it skipped;
-//! - otherwise the test is skipped: `skipped: TEST: REASON` goes to standard error and, when
+//! - otherwise the test is skipped: `skipped: TEST: REASON` goes to standard error (past
+//!   libtest's output capture, so it shows in a normal run) and, when
 //!   `MORGANA_SKIP_LOG` ([`SKIP_LOG_VAR`]) names a file, the line `TEST: REASON` is appended
 //!   to it, so a runner can list every skip at the end.
 //!
@@ -133,7 +134,9 @@ fn decide(
     if policy.require_all {
         panic!("{test}: {reason} ({REQUIRE_ALL_VAR}=1: a missing prerequisite fails the test)");
     }
-    eprintln!("skipped: {test}: {reason}");
+    // Straight to the process's standard error: libtest captures `eprintln!` of passing
+    // tests, and a skip must show in a normal run.
+    let _ = writeln!(std::io::stderr(), "skipped: {test}: {reason}");
     if let Some(path) = &policy.skip_log {
         append_line(path, &skip_line(test, &reason));
     }
