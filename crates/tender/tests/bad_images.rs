@@ -2,8 +2,9 @@
 
 mod support;
 
+use morgana_testkit::{Prereq, require};
 use support::image::{Asm, BLOCK, DATA, Data, Image, NET, manifest, mft_entry};
-use support::{assert_fails_with, boot, kvm_available, scratch, stderr, tender, write_image};
+use support::{assert_fails_with, boot, scratch, stderr, tender, write_image};
 
 fn halting() -> Image {
     let mut d = Data::new();
@@ -28,7 +29,7 @@ fn truncated_files() {
             "{len}: {}",
             stderr(&out)
         );
-        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(out.code, Some(1));
     }
     // Headers intact but the notes cut off.
     let out = tender(&[], &write_image(&full[..0x2010]), &[]);
@@ -181,9 +182,7 @@ fn invalid_manifests() {
 
 #[test]
 fn segment_problems() {
-    if !kvm_available("segment_problems") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let mut wx = halting();
     wx.data_flags = 7;
     check(
@@ -309,7 +308,7 @@ fn command_line_errors() {
         err.starts_with("morgana-hvt: Invalid option: --frobnicate\nusage: morgana-hvt "),
         "{err}"
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.code, Some(1));
     let missing = scratch("nothing.hvt");
     assert_fails_with(
         &tender(&[], &missing, &[]),
@@ -324,23 +323,21 @@ fn command_line_errors() {
         std::time::Duration::from_secs(10),
     );
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        out.stdout,
         format!("morgana-hvt {}\nABI version 2\n", env!("CARGO_PKG_VERSION"))
     );
     let out = support::run_with_limit(support::TENDER, &[], std::time::Duration::from_secs(10));
     assert!(stderr(&out).starts_with("morgana-hvt: Missing KERNEL operand\nusage:"));
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.code, Some(1));
 }
 
 #[test]
 fn memory_rounding_warns_and_runs() {
-    if !kvm_available("memory_rounding_warns_and_runs") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let out = tender(&["--mem=5"], &write_image(&halting().build()), &[]);
     assert_eq!(
         stderr(&out),
         "morgana-hvt: warning: guest memory size 5 MiB is not a multiple of 2 MiB, using 4 MiB\n"
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.code, Some(0));
 }

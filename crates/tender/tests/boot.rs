@@ -2,8 +2,9 @@
 
 mod support;
 
+use morgana_testkit::{Prereq, require};
 use support::image::{Asm, BLOCK, DATA, Data, Image, MFT_COPY};
-use support::{boot, kvm_available, scratch, status, stderr, tender, write_image};
+use support::{boot, scratch, status, stderr, tender, write_image};
 
 const WALLTIME: u16 = 1;
 const PUTS: u16 = 2;
@@ -28,20 +29,16 @@ fn hello_image(text: &[u8], status: u64) -> Image {
 
 #[test]
 fn hello_prints_and_halts_with_zero() {
-    if !kvm_available("hello_prints_and_halts_with_zero") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let out = boot(&hello_image(b"hello\n", 0), &[]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n");
+    assert_eq!(out.stdout, "hello\n");
     assert_eq!(stderr(&out), "");
     assert_eq!(status(&out), 0);
 }
 
 #[test]
 fn halt_status_becomes_exit_status() {
-    if !kvm_available("halt_status_becomes_exit_status") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let out = boot(&hello_image(b"", 7), &[]);
     assert_eq!(status(&out), 7);
     // Only the low 8 bits survive, as for solo5-hvt.
@@ -51,9 +48,7 @@ fn halt_status_becomes_exit_status() {
 
 #[test]
 fn command_line_reaches_the_guest() {
-    if !kvm_available("command_line_reaches_the_guest") {
-        return;
-    }
+    require!(Prereq::Kvm);
     // With no devices the manifest copy is 8 + 104 bytes, so the command line follows it.
     let cmdline = MFT_COPY + 8 + 104;
     let mut d = Data::new();
@@ -65,15 +60,13 @@ fn command_line_reaches_the_guest() {
         .finish();
     let path = write_image(&Image::new(code, d.bytes).build());
     let out = tender(&["--mem=4"], &path, &["one", "two", "3"]);
-    assert_eq!(out.stdout, b"one two 3\0\0\0");
+    assert_eq!(out.stdout_bytes, b"one two 3\0\0\0");
     assert_eq!(status(&out), 0);
 }
 
 #[test]
 fn walltime_is_after_2017() {
-    if !kvm_available("walltime_is_after_2017") {
-        return;
-    }
+    require!(Prereq::Kvm);
     // nsecs at DATA, halt(0) at +0x40, halt(9) at +0x60, nsecs preset to 0.
     let mut d = Data::new();
     d.u64s(0x40, &[0, 0]).u64s(0x60, &[0, 9]);
@@ -92,9 +85,7 @@ fn walltime_is_after_2017() {
 
 #[test]
 fn poll_with_timeout_returns_after_the_timeout() {
-    if !kvm_available("poll_with_timeout_returns_after_the_timeout") {
-        return;
-    }
+    require!(Prereq::Kvm);
     // poll {timeout 300 ms, ready_set preset 0x55, ret preset 0x55}; halt with ret.
     let mut d = Data::new();
     d.u64s(0, &[300_000_000, 0x55, 0x55]).u64s(0x40, &[0, 0x55]);
@@ -135,16 +126,14 @@ fn block_image(offset: u64) -> Image {
 
 #[test]
 fn block_write_then_read_round_trips_through_the_file() {
-    if !kvm_available("block_write_then_read_round_trips_through_the_file") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let disk = scratch("disk.img");
     std::fs::write(&disk, vec![0u8; 4096]).expect("disk");
     let opt = format!("--block:storage={}", disk.display());
     let out = boot(&block_image(1024), &[&opt]);
     assert_eq!(status(&out), 0, "stderr: {}", stderr(&out));
     let pattern: Vec<u8> = (0..512u32).map(|i| (i * 7 + 3) as u8).collect();
-    assert_eq!(out.stdout, pattern[..16]);
+    assert_eq!(out.stdout_bytes, pattern[..16]);
     let file = std::fs::read(&disk).expect("disk");
     assert_eq!(file.len(), 4096);
     assert_eq!(&file[1024..1536], &pattern[..]);
@@ -153,9 +142,7 @@ fn block_write_then_read_round_trips_through_the_file() {
 
 #[test]
 fn block_request_past_the_end_is_einval() {
-    if !kvm_available("block_request_past_the_end_is_einval") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let disk = scratch("disk.img");
     std::fs::write(&disk, vec![0u8; 4096]).expect("disk");
     let opt = format!("--block:storage={}", disk.display());
@@ -165,15 +152,13 @@ fn block_request_past_the_end_is_einval() {
         &[&opt, "--block-sector-size:storage=4096"],
     );
     assert_eq!(status(&out), 2, "stderr: {}", stderr(&out));
-    assert_eq!(out.stdout, [0u8; 16]);
+    assert_eq!(out.stdout_bytes, [0u8; 16]);
     assert!(std::fs::read(&disk).expect("disk").iter().all(|&b| b == 0));
 }
 
 #[test]
 fn stats_report_counts_hypercalls() {
-    if !kvm_available("stats_report_counts_hypercalls") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let out = boot(&hello_image(b"hi\n", 0), &["--stats"]);
     assert_eq!(status(&out), 0);
     let err = stderr(&out);

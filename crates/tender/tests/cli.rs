@@ -3,11 +3,12 @@
 
 mod support;
 
-use std::process::{Command, Output, Stdio};
+use morgana_testkit::Outcome;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::{TENDER, run_with_limit, scratch, stderr};
 
-fn run(args: &[&str]) -> Output {
+fn run(args: &[&str]) -> Outcome {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     run_with_limit(TENDER, &args, Duration::from_secs(10))
 }
@@ -20,8 +21,8 @@ fn version_text() -> String {
 fn help_prints_the_usage_on_stdout() {
     let out = run(&["--help"]);
     assert_eq!(stderr(&out), "");
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.code, Some(0));
+    let text = out.stdout;
     assert_eq!(text, format!("{}\n", morgana_tender::cli::USAGE));
     // The solo5-hvt layout: usage line, core options, modules, module options.
     let lines: Vec<&str> = text.lines().collect();
@@ -49,9 +50,9 @@ fn help_prints_the_usage_on_stdout() {
 #[test]
 fn version_prints_program_and_abi_version() {
     let out = run(&["--version"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), version_text());
+    assert_eq!(out.stdout, version_text());
     assert_eq!(stderr(&out), "");
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.code, Some(0));
 }
 
 #[test]
@@ -61,19 +62,19 @@ fn help_and_version_among_options_win_over_the_kernel() {
     let missing = scratch("missing.hvt");
     let missing = missing.to_str().expect("utf-8 path");
     let out = run(&["--mem=4", "--help", missing]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("usage: morgana-hvt "));
+    assert_eq!(out.code, Some(0));
+    assert!(out.stdout.starts_with("usage: morgana-hvt "));
     let out = run(&["--version", "--mem=0", missing]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), version_text());
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, version_text());
+    assert_eq!(out.code, Some(0));
     // After KERNEL, --help is the guest's argument: here the kernel is opened (and missing).
     let out = run(&[missing, "--help"]);
-    assert_eq!(out.stdout, b"");
+    assert_eq!(out.stdout_bytes, b"");
     assert_eq!(
         stderr(&out),
         format!("morgana-hvt: {missing}: No such file or directory (os error 2)\n")
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.code, Some(1));
 }
 
 #[test]
@@ -91,7 +92,7 @@ fn unwritable_stdout_is_one_error_line() {
             .output()
             .expect("run tender");
         assert_eq!(
-            stderr(&out),
+            String::from_utf8_lossy(&out.stderr),
             "morgana-hvt: cannot write to stdout: No space left on device (os error 28)\n",
             "{arg}"
         );

@@ -3,18 +3,20 @@
 
 mod support;
 
+use morgana_testkit::{Prereq, require};
 use support::image::{Asm, BLOCK, DATA, Data, Image, TEXT};
-use support::{assert_fails_with, boot, kvm_available, scratch, stderr};
+use support::{assert_fails_with, boot, scratch, stderr};
 
 const TOP: u64 = 0x40_0000;
 
 /// Runs `code` with `data`, expecting failure with `message`.
 fn expect(name: &str, code: &Asm, data: &Data, message: &str) {
-    if !kvm_available(name) {
-        return;
-    }
     let out = boot(&Image::new(code.finish(), data.bytes.clone()), &[]);
-    assert!(out.stdout.is_empty(), "{name}: stdout {:?}", out.stdout);
+    assert!(
+        out.stdout_bytes.is_empty(),
+        "{name}: stdout {:?}",
+        out.stdout
+    );
     assert_fails_with(&out, message);
 }
 
@@ -26,6 +28,7 @@ fn hc(n: u16, arg: u64) -> Asm {
 
 #[test]
 fn struct_pointers_out_of_range() {
+    require!(Prereq::Kvm);
     let d = Data::new();
     // Each hypercall's struct ending exactly at the top is refused (conservative rule).
     for (n, size) in [(1u16, 8u64), (2, 16), (3, 24), (8, 16)] {
@@ -53,6 +56,7 @@ fn struct_pointers_out_of_range() {
 
 #[test]
 fn puts_data_pointer_and_length_abuse() {
+    require!(Prereq::Kvm);
     let mut d = Data::new();
     d.u64s(0, &[0xffff_ffff_ffff_fff0, 0x20]) // overflowing pointer
         .u64s(0x40, &[DATA, u64::MAX]) // overflowing length
@@ -79,6 +83,7 @@ fn puts_data_pointer_and_length_abuse() {
 
 #[test]
 fn halt_cookie_at_the_top_of_memory() {
+    require!(Prereq::Kvm);
     let mut d = Data::new();
     d.u64s(0, &[TOP - 256, 0]);
     expect(
@@ -91,6 +96,7 @@ fn halt_cookie_at_the_top_of_memory() {
 
 #[test]
 fn bad_ports_and_numbers() {
+    require!(Prereq::Kvm);
     let d = Data::new();
     let mut a = Asm::new();
     a.mov_eax(DATA as u32).mov_edx(0x509).out32().hang();
@@ -147,9 +153,7 @@ fn bad_ports_and_numbers() {
 
 #[test]
 fn write_into_text_is_a_translation_fault() {
-    if !kvm_available("write_into_text_is_a_translation_fault") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let mut a = Asm::new();
     a.store_byte(TEXT, 0x90).hang();
     let out = boot(&Image::new(a.finish(), Data::new().bytes), &[]);
@@ -162,14 +166,12 @@ fn write_into_text_is_a_translation_fault() {
     );
     let err = stderr(&out);
     assert!(err == at || err == after, "stderr: {err}");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.code, Some(1));
 }
 
 #[test]
 fn block_data_pointer_out_of_range() {
-    if !kvm_available("block_data_pointer_out_of_range") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let disk = scratch("disk.img");
     std::fs::write(&disk, vec![0u8; 4096]).expect("disk");
     let opt = format!("--block:storage={}", disk.display());
@@ -198,5 +200,5 @@ fn block_data_pointer_out_of_range() {
         &Image::new(a.finish(), d.bytes).with_devices(&[("storage", BLOCK)]),
         &[&opt],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.code, Some(2), "{}", stderr(&out));
 }

@@ -3,10 +3,11 @@
 
 mod support;
 
-use std::io::Read;
-use std::process::{Command, Stdio};
+use morgana_testkit::{Prereq, Process, require};
+use std::process::Command;
+use std::time::Duration;
 use support::image::{Asm, DATA, Data, Image};
-use support::{TENDER, kvm_available, write_image};
+use support::{TENDER, write_image};
 
 /// PUTS "ready\n", then POLL for 20 s (no NICs: a plain sleep), then HALT with 0.
 fn sleeper() -> Image {
@@ -36,40 +37,22 @@ fn signal_while_polling_with(
     options: &[&str],
 ) -> (Option<i32>, String, String) {
     let path = write_image(&sleeper().build());
-    let mut child = Command::new(TENDER)
-        .arg("--mem=4")
-        .args(options)
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tender");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut ready = [0u8; 6];
-    stdout
-        .read_exact(&mut ready)
+    let mut tender = Process::start(Command::new(TENDER).arg("--mem=4").args(options).arg(&path));
+    let (_, first) = tender
+        .next_line(Duration::from_secs(30))
         .expect("the guest prints ready");
-    assert_eq!(&ready, b"ready\n");
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    assert_eq!(first, "ready");
+    let pid = libc::pid_t::try_from(tender.pid()).expect("pid");
     // SAFETY: plain kill(2) of our own child, which has not been waited for and so still
     // holds its PID.
     assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).expect("stdout");
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code(),
-        format!("ready\n{rest}"),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = tender.finish(Duration::from_secs(30));
+    (out.code, out.stdout, out.stderr)
 }
 
 #[test]
 fn sigterm_during_poll_exits_1() {
-    if !kvm_available("sigterm_during_poll_exits_1") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let (status, stdout, stderr) = signal_while_polling(libc::SIGTERM);
     assert_eq!(stderr, "morgana-hvt: Exiting on signal 15\n");
     assert_eq!(status, Some(1));
@@ -78,9 +61,7 @@ fn sigterm_during_poll_exits_1() {
 
 #[test]
 fn sigint_during_poll_exits_1() {
-    if !kvm_available("sigint_during_poll_exits_1") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let (status, stdout, stderr) = signal_while_polling(libc::SIGINT);
     assert_eq!(stderr, "morgana-hvt: Exiting on signal 2\n");
     assert_eq!(status, Some(1));
@@ -89,9 +70,7 @@ fn sigint_during_poll_exits_1() {
 
 #[test]
 fn a_signal_still_prints_the_stats() {
-    if !kvm_available("a_signal_still_prints_the_stats") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let (status, _, stderr) = signal_while_polling_with(libc::SIGTERM, &["--stats"]);
     assert_eq!(status, Some(1));
     let mut lines = stderr.lines();

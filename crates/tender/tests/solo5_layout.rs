@@ -3,9 +3,10 @@
 
 mod support;
 
+use morgana_testkit::{Prereq, require};
 use support::image::{Asm, BLOCK};
 use support::solo5::{BSS, BSS_SIZE, DATA, image, message_addr};
-use support::{assert_fails_with, kvm_available, scratch, status, stderr, tender, write_image};
+use support::{assert_fails_with, scratch, status, stderr, tender, write_image};
 
 const MESSAGE: &[u8] = b"hello from a Solo5-shaped image\n";
 /// Where the guest writes into bss: past the first 2 MiB of guest memory, near the end of bss.
@@ -44,26 +45,22 @@ fn expected_stdout() -> Vec<u8> {
 
 #[test]
 fn solo5_shaped_image_loads_and_runs() {
-    if !kvm_available("solo5_shaped_image_loads_and_runs") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let path = write_image(&guest(&[], 0));
     let out = tender(&["--mem=4"], &path, &[]);
     assert_eq!(stderr(&out), "");
-    assert_eq!(out.stdout, expected_stdout());
+    assert_eq!(out.stdout_bytes, expected_stdout());
     assert_eq!(status(&out), 0);
     // The guest's own status comes through.
     let path = write_image(&guest(&[], 42));
     let out = tender(&["--mem=4"], &path, &[]);
-    assert_eq!(out.stdout, expected_stdout());
+    assert_eq!(out.stdout_bytes, expected_stdout());
     assert_eq!(status(&out), 42);
 }
 
 #[test]
 fn solo5_shaped_image_with_a_device_needs_it_attached() {
-    if !kvm_available("solo5_shaped_image_with_a_device_needs_it_attached") {
-        return;
-    }
+    require!(Prereq::Kvm);
     let path = write_image(&guest(&[("storage", BLOCK)], 0));
     let out = tender(&["--mem=4"], &path, &[]);
     assert_fails_with(
@@ -75,6 +72,6 @@ fn solo5_shaped_image_with_a_device_needs_it_attached() {
     let block = format!("--block:storage={}", disk.display());
     let out = tender(&["--mem=4", &block], &path, &[]);
     assert_eq!(stderr(&out), "");
-    assert_eq!(out.stdout, expected_stdout());
+    assert_eq!(out.stdout_bytes, expected_stdout());
     assert_eq!(status(&out), 0);
 }

@@ -6,16 +6,16 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use morgana_nettest::{Netns, Process, require_tap};
+use morgana_testkit::{Netns, Prereq, Process, require, run};
 
 const EXE: &str = env!("CARGO_BIN_EXE_echo-server");
 const ADDR: &str = "10.77.0.2:7";
 
 fn start(ns: &Netns, extra: &[&str]) -> Process {
-    ns.add_tap("tap0", "10.77.0.1/24");
+    ns.add_tap("tap0", 1500, Some("10.77.0.1/24"));
     let mut args = vec!["--net:service=tap0", "--", "--ipv4=10.77.0.2/24"];
     args.extend_from_slice(extra);
-    let mut p = ns.spawn(EXE, &args);
+    let mut p = Process::start(ns.command(EXE).args(&args));
     let line = p.wait_for_line("echo-server:", Duration::from_secs(10));
     assert_eq!(line, "echo-server: 10.77.0.2/24 listening on port 7");
     p
@@ -42,7 +42,7 @@ fn exchange(addr: SocketAddr, data: &[u8]) -> Vec<u8> {
 
 #[test]
 fn fifty_concurrent_connections_are_echoed_and_closed_cleanly() {
-    require_tap!();
+    require!(Prereq::Tap);
     let ns = Netns::new("echo50");
     let mut server = start(&ns, &[]);
     let addr: SocketAddr = ADDR.parse().unwrap();
@@ -69,7 +69,7 @@ fn fifty_concurrent_connections_are_echoed_and_closed_cleanly() {
 
 #[test]
 fn an_idle_client_is_dropped_while_others_are_served() {
-    require_tap!();
+    require!(Prereq::Tap);
     let ns = Netns::new("echoidle");
     let mut server = start(&ns, &["--idle-timeout=2"]);
     let addr: SocketAddr = ADDR.parse().unwrap();
@@ -96,9 +96,9 @@ fn an_idle_client_is_dropped_while_others_are_served() {
 
 #[test]
 fn bad_network_arguments_end_the_boot_with_one_error_line() {
-    require_tap!();
+    require!(Prereq::Tap);
     let ns = Netns::new("echoargs");
-    ns.add_tap("tap0", "10.77.0.1/24");
+    ns.add_tap("tap0", 1500, Some("10.77.0.1/24"));
     let cases = [
         (
             "--ipv4=10.0.0.300/24",
@@ -118,10 +118,13 @@ fn bad_network_arguments_end_the_boot_with_one_error_line() {
         ),
     ];
     for (arg, want) in cases {
-        let out = ns.output(EXE, &["--net:service=tap0", "--", arg]);
-        assert_eq!(out.status.code(), Some(1), "{arg}");
-        assert_eq!(String::from_utf8_lossy(&out.stderr), want, "{arg}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{arg}");
+        let out = run(
+            ns.command(EXE).args(["--net:service=tap0", "--", arg]),
+            Duration::from_secs(10),
+        );
+        assert_eq!(out.code, Some(1), "{arg}");
+        assert_eq!(out.stderr, want, "{arg}");
+        assert_eq!(out.stdout, "", "{arg}");
     }
 }
 
@@ -129,30 +132,20 @@ fn bad_network_arguments_end_the_boot_with_one_error_line() {
 /// range on the tap's host side, inside the test's namespace.
 #[test]
 fn takes_its_address_from_dhcp() {
-    require_tap!();
-    if std::process::Command::new("dnsmasq")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: dnsmasq (Debian package dnsmasq-base) is not installed");
-        return;
-    }
+    // dnsmasq: Debian package dnsmasq-base.
+    require!(Prereq::Tap, Prereq::Tool("dnsmasq"));
     let ns = Netns::new("echodhcp");
-    ns.add_tap("tap0", "10.77.5.1/24");
-    let _dhcp = ns.spawn(
-        "dnsmasq",
-        &[
-            "--no-daemon",
-            "--port=0",
-            "--interface=tap0",
-            "--bind-interfaces",
-            "--dhcp-range=10.77.5.50,10.77.5.50,255.255.255.0,1h",
-            "--dhcp-leasefile=/dev/null",
-            "--conf-file=/dev/null",
-        ],
-    );
-    let mut server = ns.spawn(EXE, &["--net:service=tap0"]);
+    ns.add_tap("tap0", 1500, Some("10.77.5.1/24"));
+    let _dhcp = Process::start(ns.command("dnsmasq").args([
+        "--no-daemon",
+        "--port=0",
+        "--interface=tap0",
+        "--bind-interfaces",
+        "--dhcp-range=10.77.5.50,10.77.5.50,255.255.255.0,1h",
+        "--dhcp-leasefile=/dev/null",
+        "--conf-file=/dev/null",
+    ]));
+    let mut server = Process::start(ns.command(EXE).arg("--net:service=tap0"));
     let line = server.wait_for_line("echo-server:", Duration::from_secs(30));
     assert_eq!(line, "echo-server: 10.77.5.50/24 listening on port 7");
     let addr: SocketAddr = "10.77.5.50:7".parse().unwrap();

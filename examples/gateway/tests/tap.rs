@@ -5,40 +5,37 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use morgana_nettest::{Netns, require_tap};
+use morgana_testkit::{Netns, Prereq, Process, require, run};
 
 const EXE: &str = env!("CARGO_BIN_EXE_gateway");
 
 #[test]
 fn serves_the_site_and_echo_from_one_image() {
-    require_tap!();
+    require!(Prereq::Tap, Prereq::Tool("curl"));
     let ns = Netns::new("gateway");
-    ns.add_tap("tap0", "10.78.0.1/24");
-    let mut gw = ns.spawn(
-        EXE,
-        &[
-            "--net:service=tap0",
-            "--",
-            "--ipv4=10.78.0.2/24",
-            "--http-port=8080",
-            "--echo-port=7007",
-        ],
-    );
+    ns.add_tap("tap0", 1500, Some("10.78.0.1/24"));
+    let mut gw = Process::start(ns.command(EXE).args([
+        "--net:service=tap0",
+        "--",
+        "--ipv4=10.78.0.2/24",
+        "--http-port=8080",
+        "--echo-port=7007",
+    ]));
     let line = gw.wait_for_line("gateway:", Duration::from_secs(10));
     assert_eq!(line, "gateway: http on port 8080, echo on port 7007");
 
-    let page = ns.output(
-        "curl",
-        &[
+    let page = run(
+        ns.command("curl").args([
             "-s",
             "-m",
             "10",
             "-w",
             "\n%{http_code} %{content_type}",
             "http://10.78.0.2:8080/",
-        ],
+        ]),
+        Duration::from_secs(20),
     );
-    let body = String::from_utf8_lossy(&page.stdout);
+    let body = page.stdout;
     let expected = format!(
         "{}\n200 text/html; charset=utf-8",
         include_str!("../htdocs/index.html")
@@ -61,22 +58,22 @@ fn serves_the_site_and_echo_from_one_image() {
 
 #[test]
 fn equal_ports_are_refused() {
-    require_tap!();
+    require!(Prereq::Tap);
     let ns = Netns::new("gwports");
-    ns.add_tap("tap0", "10.78.1.1/24");
-    let out = ns.output(
-        EXE,
-        &[
+    ns.add_tap("tap0", 1500, Some("10.78.1.1/24"));
+    let out = run(
+        ns.command(EXE).args([
             "--net:service=tap0",
             "--",
             "--ipv4=10.78.1.2/24",
             "--http-port=7",
             "--echo-port=7",
-        ],
+        ]),
+        Duration::from_secs(10),
     );
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        out.stderr,
         "error: --http-port and --echo-port must differ\n"
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.code, Some(1));
 }

@@ -3,11 +3,11 @@
 use std::process::Command;
 use std::time::Duration;
 
-use morgana_testkit::Running;
+use morgana_testkit::Process;
 
 #[test]
 fn prints_hello_four_times_one_second_apart_and_exits_0() {
-    let mut hello = Running::start(&mut Command::new(env!("CARGO_BIN_EXE_hello")));
+    let mut hello = Process::start(&mut Command::new(env!("CARGO_BIN_EXE_hello")));
     let mut times = Vec::new();
     for i in 0..4 {
         let (at, line) = hello

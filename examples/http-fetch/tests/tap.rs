@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, UdpSocket};
 use std::time::Duration;
 
-use morgana_nettest::{Netns, require_tap};
+use morgana_testkit::{Netns, Prereq, Process, require};
 
 const EXE: &str = env!("CARGO_BIN_EXE_http-fetch");
 
@@ -74,24 +74,21 @@ fn fetch(ns: &Netns, url: &str, extra: &[&str]) -> (Option<i32>, String, String)
         "--timeout=5",
     ];
     args.extend_from_slice(extra);
-    let out = ns.spawn(EXE, &args).finish(Duration::from_secs(30));
-    let stdout = String::from_utf8_lossy(&out.stdout)
+    let out = Process::start(ns.command(EXE).args(&args)).finish(Duration::from_secs(30));
+    let stdout = out
+        .stdout
         .lines()
         .filter(|l| !l.starts_with('['))
         .map(|l| format!("{l}\n"))
         .collect();
-    (
-        out.status.code(),
-        stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.code, stdout, out.stderr)
 }
 
 #[test]
 fn fetches_by_address_and_by_name_and_fails_on_404() {
-    require_tap!();
+    require!(Prereq::Tap);
     let ns = Netns::new("fetch");
-    ns.add_tap("tap0", "10.77.0.1/24");
+    ns.add_tap("tap0", 1500, Some("10.77.0.1/24"));
     start_responders(&ns);
 
     let data: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();

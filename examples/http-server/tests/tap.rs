@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use morgana_nettest::{Netns, Process, require_tap};
+use morgana_testkit::{Netns, Prereq, Process, require, run};
 
 const EXE: &str = env!("CARGO_BIN_EXE_http-server");
 const MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x77, 0x00, 0x02];
@@ -16,17 +16,14 @@ fn htdocs(path: &str) -> Vec<u8> {
 }
 
 fn start(ns: &Netns) -> Process {
-    ns.add_tap("tap0", "10.77.0.1/24");
-    let mut p = ns.spawn(
-        EXE,
-        &[
-            "--net:service=tap0",
-            "--net-mac:service=02:00:00:77:00:02",
-            "--",
-            "--ipv4=10.77.0.2/24",
-            "--idle-timeout=5",
-        ],
-    );
+    ns.add_tap("tap0", 1500, Some("10.77.0.1/24"));
+    let mut p = Process::start(ns.command(EXE).args([
+        "--net:service=tap0",
+        "--net-mac:service=02:00:00:77:00:02",
+        "--",
+        "--ipv4=10.77.0.2/24",
+        "--idle-timeout=5",
+    ]));
     let line = p.wait_for_line("http-server:", Duration::from_secs(10));
     assert_eq!(line, "http-server: 3 files, port 80");
     p
@@ -36,13 +33,13 @@ fn start(ns: &Netns) -> Process {
 fn curl(ns: &Netns, args: &[&str]) -> (i32, Vec<u8>) {
     let mut full = vec!["-s", "-m", "10"];
     full.extend_from_slice(args);
-    let out = ns.output("curl", &full);
-    (out.status.code().unwrap_or(-1), out.stdout)
+    let out = run(ns.command("curl").args(&full), Duration::from_secs(20));
+    (out.code.unwrap_or(-1), out.stdout_bytes)
 }
 
 #[test]
 fn curl_gets_exact_files_types_404_405_and_reuses_one_connection() {
-    require_tap!();
+    require!(Prereq::Tap, Prereq::Tool("curl"));
     let ns = Netns::new("httpd");
     let mut server = start(&ns);
 
@@ -141,7 +138,7 @@ fn ipv4(proto: u8, total_len: u16, rest: &[u8]) -> Vec<u8> {
 
 #[test]
 fn truncated_oversized_and_garbage_frames_do_not_stop_the_server() {
-    require_tap!();
+    require!(Prereq::Tap, Prereq::Tool("curl"));
     let ns = Netns::new("httpbad");
     let mut server = start(&ns);
     let (code, _) = curl(&ns, &[&format!("{BASE}/")]);

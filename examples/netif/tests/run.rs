@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use morgana_testkit::{Netns, Running, run};
+use morgana_testkit::{Netns, Prereq, Process, require, run};
 
 const EXE: &str = env!("CARGO_BIN_EXE_netif");
 
@@ -38,11 +38,10 @@ fn missing_tap_is_refused() {
 
 #[test]
 fn receives_frames_from_a_real_tap_with_its_mtu_and_mac() {
-    let Some(ns) = Netns::create("netif") else {
-        return;
-    };
+    require!(Prereq::Tap, Prereq::Tool("python3"));
+    let ns = Netns::new("netif");
     ns.add_tap("mgtap0", 9000, None);
-    let mut netif = Running::start(ns.command(EXE).args([
+    let mut netif = Process::start(ns.command(EXE).args([
         "--net:service=mgtap0",
         "--net-mac:service=02:00:00:00:00:02",
         "--",

@@ -16,19 +16,6 @@ pub fn workspace() -> Workspace {
     Workspace::current().expect("workspace")
 }
 
-/// True when KVM is usable; otherwise says why the test is skipped.
-pub fn have_kvm() -> bool {
-    let ok = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-        .is_ok();
-    if !ok {
-        eprintln!("skipped: /dev/kvm is missing or not accessible");
-    }
-    ok
-}
-
 /// The release tender, built once per test binary.
 pub fn tender() -> &'static PathBuf {
     static TENDER: OnceLock<PathBuf> = OnceLock::new();

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use hvt_tests::{boot, guest_output, have_kvm, image, image_with, tender, workspace};
+use hvt_tests::{boot, guest_output, image, image_with, tender, workspace};
 use morgana_build::{Profile, hvt};
-use morgana_testkit::{Netns, run};
+use morgana_testkit::{Netns, Prereq, Process, require, run};
 
 fn temp_file(name: &str, size: usize) -> PathBuf {
     let path = std::env::temp_dir().join(format!("morgana-boot-{}-{name}", std::process::id()));
@@ -18,9 +18,7 @@ fn temp_file(name: &str, size: usize) -> PathBuf {
 
 #[test]
 fn tutorial_hello_prints_four_lines_and_exits_0() {
-    if !have_kvm() {
-        return;
-    }
+    require!(Prereq::Kvm);
     let out = boot(&["--mem=2"], "hello", &[]);
     assert_eq!(guest_output(&out), "hello\n".repeat(4));
     assert!(
@@ -39,9 +37,7 @@ fn tutorial_hello_prints_four_lines_and_exits_0() {
 
 #[test]
 fn conformance_hello_echoes_its_command_line_and_quiet_is_quiet() {
-    if !have_kvm() {
-        return;
-    }
+    require!(Prereq::Kvm);
     let out = boot(
         &["--mem=4"],
         "conformance-hello",
@@ -58,9 +54,7 @@ fn conformance_hello_echoes_its_command_line_and_quiet_is_quiet() {
 
 #[test]
 fn globals_entropy_and_time_succeed() {
-    if !have_kvm() {
-        return;
-    }
+    require!(Prereq::Kvm);
     for package in [
         "conformance-globals",
         "conformance-entropy",
@@ -78,9 +72,7 @@ fn globals_entropy_and_time_succeed() {
 
 #[test]
 fn cpu_traps_are_reported_and_halt_with_255() {
-    if !have_kvm() {
-        return;
-    }
+    require!(Prereq::Kvm);
     for (package, cr2) in [
         ("conformance-exception", "cr2=0x400000000"),
         ("conformance-zeropage", "cr2=0x8"),
@@ -105,9 +97,7 @@ fn cpu_traps_are_reported_and_halt_with_255() {
 
 #[test]
 fn block_io_with_512_and_4096_byte_sectors() {
-    if !have_kvm() {
-        return;
-    }
+    require!(Prereq::Kvm);
     for (sector, file_size) in [(512usize, 16 * 512), (4096, 4 * 4096)] {
         let disk = temp_file(&format!("blk-{sector}"), file_size);
         let opts = [
@@ -133,9 +123,7 @@ fn block_io_with_512_and_4096_byte_sectors() {
 
 #[test]
 fn block_example_writes_what_the_host_reads() {
-    if !have_kvm() {
-        return;
-    }
+    require!(Prereq::Kvm);
     let disk = temp_file("block-example", 8 * 512);
     let flag = format!("--block:storage={}", disk.display());
     let out = boot(&["--mem=4", &flag], "block", &["--write=from-the-guest"]);
@@ -150,9 +138,7 @@ fn block_example_writes_what_the_host_reads() {
 
 #[test]
 fn sixty_three_devices_fit_in_the_manifest() {
-    if !have_kvm() {
-        return;
-    }
+    require!(Prereq::Kvm);
     let files: Vec<PathBuf> = (0..63)
         .map(|i| temp_file(&format!("mft-{i}"), 512))
         .collect();
@@ -171,9 +157,7 @@ fn sixty_three_devices_fit_in_the_manifest() {
 
 #[test]
 fn c_code_gives_the_same_output_as_on_unix() {
-    if !have_kvm() {
-        return;
-    }
+    require!(Prereq::Kvm);
     let out = boot(&["--mem=4"], "checksum", &["--text=123456789"]);
     assert_eq!(
         guest_output(&out),
@@ -184,9 +168,7 @@ fn c_code_gives_the_same_output_as_on_unix() {
 
 #[test]
 fn a_crates_io_c_library_runs_unchanged() {
-    if !have_kvm() {
-        return;
-    }
+    require!(Prereq::Kvm);
     // zstd-sys compiles libzstd with `cc`; the build passes the target's C flags and headers.
     // Debug build: optimised libzstd picks BMI2 code (`shlx`) by CPUID, which KVM-PVM's
     // instruction emulator cannot run; on hardware KVM the release image works too.
@@ -204,9 +186,7 @@ fn a_crates_io_c_library_runs_unchanged() {
 
 #[test]
 fn boot_argument_errors_end_the_guest_with_status_1() {
-    if !have_kvm() {
-        return;
-    }
+    require!(Prereq::Kvm);
     let out = boot(&["--mem=4"], "hello-key", &[]);
     assert_eq!(
         guest_output(&out),
@@ -219,19 +199,12 @@ fn boot_argument_errors_end_the_guest_with_status_1() {
 
 #[test]
 fn the_net_conformance_unikernel_answers_ping_over_a_real_tap() {
-    if !have_kvm() {
-        return;
-    }
-    let Some(ns) = Netns::create("hvtnet") else {
-        return;
-    };
-    if Command::new("ping").arg("-V").output().is_err() {
-        eprintln!("skipped: ping (iputils-ping) is not installed");
-        return;
-    }
+    // ping: Debian package iputils-ping.
+    require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("ping"));
+    let ns = Netns::new("hvtnet");
     ns.add_tap("mgtap0", 1500, Some("10.0.0.1/24"));
     let image = image("conformance-net");
-    let mut guest = morgana_testkit::Running::start(
+    let mut guest = Process::start(
         ns.command(tender())
             .args(["--mem=4", "--net:service0=mgtap0"])
             .arg(&image)

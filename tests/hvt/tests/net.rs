@@ -4,24 +4,15 @@
 
 use std::time::Duration;
 
-use hvt_tests::{have_kvm, image, tender};
-use morgana_testkit::{Netns, Running, run};
+use hvt_tests::{image, tender};
+use morgana_testkit::{Netns, Prereq, Process, require, run};
 
 /// Boots `package` on tap `mgtap0` (host side `host/24`) in a new namespace, with guest
 /// arguments `args`, and waits for its line starting with `ready`.
-fn start(
-    label: &str,
-    package: &str,
-    host: &str,
-    args: &[&str],
-    ready: &str,
-) -> Option<(Netns, Running)> {
-    if !have_kvm() {
-        return None;
-    }
-    let ns = Netns::create(label)?;
+fn start(label: &str, package: &str, host: &str, args: &[&str], ready: &str) -> (Netns, Process) {
+    let ns = Netns::new(label);
     ns.add_tap("mgtap0", 1500, Some(&format!("{host}/24")));
-    let mut guest = Running::start(
+    let mut guest = Process::start(
         ns.command(tender())
             .args(["--mem=32", "--net:service=mgtap0"])
             .arg(image(package))
@@ -32,7 +23,7 @@ fn start(
             .next_line(Duration::from_secs(120))
             .expect("the guest starts");
         if line.starts_with(ready) {
-            return Some((ns, guest));
+            return (ns, guest);
         }
     }
 }
@@ -65,15 +56,14 @@ fn echo(ns: &Netns, addr: &str, port: u16, payload: &str) -> String {
 
 #[test]
 fn http_server_serves_a_page_and_a_404() {
-    let Some((ns, _guest)) = start(
+    require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("curl"));
+    let (ns, _guest) = start(
         "hvthttp",
         "http-server",
         "10.79.0.1",
         &["--ipv4=10.79.0.2/24"],
         "http-server:",
-    ) else {
-        return;
-    };
+    );
     let (body, code) = curl(&ns, "http://10.79.0.2/");
     assert_eq!(code, "200");
     assert_eq!(
@@ -86,29 +76,32 @@ fn http_server_serves_a_page_and_a_404() {
 
 #[test]
 fn echo_server_echoes() {
-    let Some((ns, _guest)) = start(
+    require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("python3"));
+    let (ns, _guest) = start(
         "hvtecho",
         "echo-server",
         "10.79.1.1",
         &["--ipv4=10.79.1.2/24"],
         "echo-server:",
-    ) else {
-        return;
-    };
+    );
     assert_eq!(echo(&ns, "10.79.1.2", 7, "hello hvt"), "hello hvt");
 }
 
 #[test]
 fn gateway_serves_both_services_from_one_image() {
-    let Some((ns, _guest)) = start(
+    require!(
+        Prereq::Kvm,
+        Prereq::Tap,
+        Prereq::Tool("curl"),
+        Prereq::Tool("python3")
+    );
+    let (ns, _guest) = start(
         "hvtgw",
         "gateway",
         "10.79.2.1",
         &["--ipv4=10.79.2.2/24"],
         "gateway:",
-    ) else {
-        return;
-    };
+    );
     let (body, code) = curl(&ns, "http://10.79.2.2/");
     assert_eq!(
         (body.as_str(), code.as_str()),

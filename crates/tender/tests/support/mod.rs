@@ -3,31 +3,17 @@
 #![allow(dead_code)]
 
 pub mod image;
-pub mod netns;
+pub mod net;
 pub mod solo5;
 
+use morgana_testkit::{Outcome, run};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The tender binary under test.
 pub const TENDER: &str = env!("CARGO_BIN_EXE_morgana-hvt");
-
-/// Whether /dev/kvm is usable; prints why a KVM test is skipped otherwise.
-pub fn kvm_available(test: &str) -> bool {
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-    {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!("SKIPPED {test}: /dev/kvm is not usable ({e})");
-            false
-        }
-    }
-}
 
 /// A fresh path in a per-process scratch directory.
 pub fn scratch(name: &str) -> PathBuf {
@@ -45,38 +31,12 @@ pub fn write_image(bytes: &[u8]) -> PathBuf {
 }
 
 /// Runs `program args...`, killing it (by PID) after `limit`.
-pub fn run_with_limit(program: &str, args: &[String], limit: Duration) -> Output {
-    run_command_with_limit(Command::new(program).args(args), limit)
-}
-
-/// Runs `cmd` with stdin closed and stdout/stderr captured, killing it (by PID) after `limit`.
-pub fn run_command_with_limit(cmd: &mut Command, limit: Duration) -> Output {
-    let program = cmd.get_program().to_string_lossy().into_owned();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let start = Instant::now();
-    loop {
-        if child.try_wait().expect("try_wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if start.elapsed() > limit {
-            child.kill().expect("kill");
-            let out = child.wait_with_output().expect("output");
-            panic!(
-                "{program} did not finish within {limit:?}: stderr={}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+pub fn run_with_limit(program: &str, args: &[String], limit: Duration) -> Outcome {
+    run(Command::new(program).args(args), limit)
 }
 
 /// Runs the tender with `options`, then the image at `kernel`, then `guest_args`.
-pub fn tender(options: &[&str], kernel: &Path, guest_args: &[&str]) -> Output {
+pub fn tender(options: &[&str], kernel: &Path, guest_args: &[&str]) -> Outcome {
     let mut args: Vec<String> = options.iter().map(|s| s.to_string()).collect();
     args.push(kernel.display().to_string());
     args.extend(guest_args.iter().map(|s| s.to_string()));
@@ -84,7 +44,7 @@ pub fn tender(options: &[&str], kernel: &Path, guest_args: &[&str]) -> Output {
 }
 
 /// Writes `image` and runs it with `--mem=4` plus `options`.
-pub fn boot(image: &image::Image, options: &[&str]) -> Output {
+pub fn boot(image: &image::Image, options: &[&str]) -> Outcome {
     let path = write_image(&image.build());
     let mut opts = vec!["--mem=4"];
     opts.extend_from_slice(options);
@@ -92,23 +52,18 @@ pub fn boot(image: &image::Image, options: &[&str]) -> Output {
 }
 
 /// Exit status (panics if killed by a signal).
-pub fn status(out: &Output) -> i32 {
-    out.status.code().unwrap_or_else(|| {
-        panic!(
-            "tender killed by a signal: {:?}; stderr={}",
-            out.status,
-            stderr(out)
-        )
-    })
+pub fn status(out: &Outcome) -> i32 {
+    out.code
+        .unwrap_or_else(|| panic!("tender killed by a signal; stderr={}", out.stderr))
 }
 
 /// Stderr as text.
-pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+pub fn stderr(out: &Outcome) -> String {
+    out.stderr.clone()
 }
 
 /// Asserts status 1 and that stderr is exactly one line `morgana-hvt: {message}`.
-pub fn assert_fails_with(out: &Output, message: &str) {
+pub fn assert_fails_with(out: &Outcome, message: &str) {
     assert_eq!(stderr(out), format!("morgana-hvt: {message}\n"), "stderr");
     assert_eq!(status(out), 1, "status");
 }
