@@ -9,9 +9,9 @@
 use morgana_block::{BlockDevice, BlockError, BlockInfo, check_request};
 use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
 
-use crate::abi::SOLO5_R_OK;
 use crate::console::abort;
 use crate::{devices, hypercall};
+use morgana_hvt_abi::hypercall::SOLO5_R_OK;
 
 /// A block device attached by the tender (`--block:NAME=FILE`).
 #[derive(Debug)]

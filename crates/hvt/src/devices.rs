@@ -6,9 +6,9 @@ use core::cell::RefCell;
 use critical_section::Mutex;
 use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
 
-use crate::abi::MftEntry;
 use crate::console::abort;
 use crate::mft;
+use morgana_hvt_abi::mft::MftEntry;
 
 struct Table {
     declared: &'static [Device],

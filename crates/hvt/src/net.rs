@@ -10,8 +10,8 @@ use core::task::{Context, Poll};
 use morgana_net::{MacAddress, NetDevice, NetError, check_frame_len, check_receive_buffer};
 use morgana_rt::manifest::{Device, DeviceError, DeviceKind};
 
-use crate::abi::{SOLO5_R_AGAIN, SOLO5_R_OK};
 use crate::{devices, hypercall, wait};
+use morgana_hvt_abi::hypercall::{SOLO5_R_AGAIN, SOLO5_R_OK};
 
 /// A net device attached by the tender (`--net:NAME=TAP`).
 #[derive(Debug)]

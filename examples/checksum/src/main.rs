@@ -5,8 +5,8 @@
 extern crate alloc;
 
 use alloc::string::String;
-use morgana::BootArgs;
 use checksum_c::Checksums;
+use morgana::BootArgs;
 
 morgana::main!(app);
 
