@@ -1,34 +1,42 @@
 //! Reading hvt images: the ELF program headers and the Solo5 notes, as the tender sees them.
 //!
 //! Only what the tools and tests need: the header, the program headers, and for each PT_NOTE
-//! its first note (the tender reads no other). Every offset and size in the file is checked
-//! before use, so a malformed file gives an error, never a panic.
+//! its first note (the tender reads no other). The ELF structures are read with the `object`
+//! crate and the note contents decoded by `morgana-hvt-abi`; every offset and size in the file
+//! is checked before use, so a malformed file gives an error, never a panic.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+use morgana_hvt_abi::mft::{EntryKind, MFT_RESERVED_FIRST, MftEntry, MftHeader};
+use morgana_hvt_abi::notes::{self, NoteError, target_name};
+use object::LittleEndian as LE;
+use object::elf::FileHeader64;
+use object::read::elf::{FileHeader as _, ProgramHeader as _};
+
 use crate::{Error, Result};
 
+pub use morgana_hvt_abi::notes::{NOTE_TYPE_ABI as NOTE_ABI, NOTE_TYPE_MANIFEST as NOTE_MANIFEST};
+
 /// `e_type` of a static executable.
-pub const ET_EXEC: u16 = 2;
+pub const ET_EXEC: u16 = object::elf::ET_EXEC.0;
 /// `e_machine` for x86_64.
-pub const EM_X86_64: u16 = 62;
+pub const EM_X86_64: u16 = object::elf::EM_X86_64.0;
 /// A loadable segment.
-pub const PT_LOAD: u32 = 1;
+pub const PT_LOAD: u32 = object::elf::PT_LOAD.0;
 /// The interpreter path.
-pub const PT_INTERP: u32 = 3;
+pub const PT_INTERP: u32 = object::elf::PT_INTERP.0;
 /// A note segment.
-pub const PT_NOTE: u32 = 4;
+pub const PT_NOTE: u32 = object::elf::PT_NOTE.0;
 /// Segment flag: executable.
-pub const PF_X: u32 = 1;
+pub const PF_X: u32 = object::elf::PF_X.0;
 /// Segment flag: writable.
-pub const PF_W: u32 = 2;
+pub const PF_W: u32 = object::elf::PF_W.0;
 /// Segment flag: readable.
-pub const PF_R: u32 = 4;
-/// Solo5 ABI note type ("ABI1").
-pub const NOTE_ABI: u32 = 0x3149_4241;
-/// Solo5 manifest note type ("MFT1").
-pub const NOTE_MANIFEST: u32 = 0x3154_464d;
+pub const PF_R: u32 = object::elf::PF_R.0;
+
+/// The ABI note's content.
+pub type Abi = notes::AbiInfo;
 
 /// One program header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,22 +88,10 @@ fn bad(what: &str) -> Error {
     Error::Other(format!("invalid ELF image: {what}"))
 }
 
-fn field<const N: usize>(bytes: &[u8], at: u64) -> Result<[u8; N]> {
-    usize::try_from(at)
-        .ok()
-        .and_then(|at| bytes.get(at..at.checked_add(N)?))
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(|| bad("a field lies outside the file"))
-}
-
-fn u16_at(b: &[u8], at: u64) -> Result<u16> {
-    field(b, at).map(u16::from_le_bytes)
-}
-fn u32_at(b: &[u8], at: u64) -> Result<u32> {
-    field(b, at).map(u32::from_le_bytes)
-}
-fn u64_at(b: &[u8], at: u64) -> Result<u64> {
-    field(b, at).map(u64::from_le_bytes)
+/// What `object` refuses in a file whose magic, class and byte order are fine: something
+/// lies past the end of the file.
+fn outside(_: object::read::Error) -> Error {
+    bad("a field lies outside the file")
 }
 
 impl Image {
@@ -108,38 +104,41 @@ impl Image {
 
     /// Parses a 64-bit little-endian ELF file.
     pub fn parse(bytes: Vec<u8>) -> Result<Image> {
+        // The identification is checked here first, for messages that say what is wrong.
         if bytes.get(..4) != Some(b"\x7fELF") {
             return Err(bad("no ELF magic"));
         }
         if bytes.get(4..6) != Some(&[2, 1]) {
             return Err(bad("not 64-bit little-endian"));
         }
-        let phoff = u64_at(&bytes, 32)?;
-        let phentsize = u16_at(&bytes, 54)?;
-        let phnum = u16_at(&bytes, 56)?;
-        if phentsize != 56 {
+        let header = FileHeader64::<LE>::parse(bytes.as_slice()).map_err(|e| {
+            if bytes.len() < size_of::<FileHeader64<LE>>() {
+                outside(e)
+            } else {
+                bad("unsupported ELF version")
+            }
+        })?;
+        if header.e_phentsize(LE) != 56 {
             return Err(bad("program header size is not 56"));
         }
-        let segments = (0..u64::from(phnum))
-            .map(|i| {
-                let at = phoff
-                    .checked_add(i * 56)
-                    .ok_or_else(|| bad("program headers overflow"))?;
-                Ok(Segment {
-                    kind: u32_at(&bytes, at)?,
-                    flags: u32_at(&bytes, at + 4)?,
-                    offset: u64_at(&bytes, at + 8)?,
-                    vaddr: u64_at(&bytes, at + 16)?,
-                    filesz: u64_at(&bytes, at + 32)?,
-                    memsz: u64_at(&bytes, at + 40)?,
-                    align: u64_at(&bytes, at + 48)?,
-                })
+        let segments = header
+            .program_headers(LE, bytes.as_slice())
+            .map_err(outside)?
+            .iter()
+            .map(|p| Segment {
+                kind: p.p_type(LE).0,
+                flags: p.p_flags(LE).0,
+                offset: p.p_offset(LE),
+                vaddr: p.p_vaddr(LE),
+                filesz: p.p_filesz(LE),
+                memsz: p.p_memsz(LE),
+                align: p.p_align(LE),
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         Ok(Image {
-            kind: u16_at(&bytes, 16)?,
-            machine: u16_at(&bytes, 18)?,
-            entry: u64_at(&bytes, 24)?,
+            kind: header.e_type(LE).0,
+            machine: header.e_machine(LE).0,
+            entry: header.e_entry(LE),
             segments,
             bytes,
         })
@@ -157,26 +156,20 @@ impl Image {
 
     /// The first note of every PT_NOTE segment, in order.
     pub fn notes(&self) -> Result<Vec<Note>> {
-        let mut notes = Vec::new();
+        let mut found = Vec::new();
         for s in self.segments.iter().filter(|s| s.kind == PT_NOTE) {
-            let b = self.contents(s)?;
-            let namesz = u64::from(u32_at(b, 0)?);
-            let descsz = u64::from(u32_at(b, 4)?);
-            let kind = u32_at(b, 8)?;
-            let desc_at = 12 + namesz.next_multiple_of(4);
-            let end = desc_at + descsz;
-            let raw = b
-                .get(..end as usize)
-                .ok_or_else(|| bad("a note does not fall within its segment"))?;
-            let name = &raw[12..12 + namesz as usize];
-            notes.push(Note {
-                name: name.strip_suffix(&[0]).unwrap_or(name).to_vec(),
-                kind,
-                desc: raw[desc_at as usize..].to_vec(),
-                raw: raw.to_vec(),
+            let note = notes::first_note(self.contents(s)?).map_err(|e| match e {
+                NoteError::Header => bad("a field lies outside the file"),
+                NoteError::OutOfSegment => bad("a note does not fall within its segment"),
+            })?;
+            found.push(Note {
+                name: note.name.to_vec(),
+                kind: note.kind,
+                desc: note.desc.to_vec(),
+                raw: note.raw.to_vec(),
             });
         }
-        Ok(notes)
+        Ok(found)
     }
 
     /// The Solo5 note of type `kind`, if the image has one.
@@ -198,15 +191,6 @@ impl Image {
     }
 }
 
-/// The ABI note's content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Abi {
-    /// 1 for hvt.
-    pub target: u32,
-    /// 2 for the current hvt ABI.
-    pub version: u32,
-}
-
 /// One manifest entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestEntry {
@@ -221,59 +205,48 @@ pub fn abi(image: &Image) -> Result<Abi> {
     let note = image
         .solo5_note(NOTE_ABI)?
         .ok_or_else(|| bad("no Solo5 ABI note"))?;
-    Ok(Abi {
-        target: u32_at(&note.desc, 0)?,
-        version: u32_at(&note.desc, 4)?,
-    })
+    Abi::decode_prefix(&note.desc).ok_or_else(|| bad("a field lies outside the file"))
 }
 
 /// Reads the manifest note of `image`: its version and every entry, entry 0 included.
+///
+/// Unlike the tender, this reads what is there without judging it, beyond what it needs to
+/// print it: a size that matches the entry count and NUL-terminated names.
 pub fn manifest(image: &Image) -> Result<(u32, Vec<ManifestEntry>)> {
     let note = image
         .solo5_note(NOTE_MANIFEST)?
         .ok_or_else(|| bad("no Solo5 manifest note"))?;
-    // 4 bytes of padding bring `struct mft` to its 8-byte alignment.
-    let version = u32_at(&note.desc, 4)?;
-    let count = u32_at(&note.desc, 8)?;
-    if count > 64 || note.desc.len() as u64 != 12 + 104 * u64::from(count) {
+    let mft = notes::manifest_in_desc(&note.desc);
+    let header = mft
+        .get(..MftHeader::SIZE)
+        .and_then(|b| b.try_into().ok())
+        .map(MftHeader::decode)
+        .ok_or_else(|| bad("a field lies outside the file"))?;
+    let count = header.entries as usize;
+    if count > 64 || mft.len() != MftHeader::SIZE + MftEntry::SIZE * count {
         return Err(bad("the manifest's size does not match its entry count"));
     }
-    let entries = (0..u64::from(count))
-        .map(|i| {
-            let at = 12 + 104 * i as usize;
-            let name = &note.desc[at..at + 68];
-            let len = name
-                .iter()
-                .position(|&c| c == 0)
+    let entries = mft[MftHeader::SIZE..]
+        .chunks_exact(MftEntry::SIZE)
+        .map(|chunk| {
+            let entry = chunk
+                .try_into()
+                .map(MftEntry::decode)
+                .map_err(|_| bad("a field lies outside the file"))?;
+            let name = entry
+                .name_to_nul()
                 .ok_or_else(|| bad("a manifest name is not NUL-terminated"))?;
             Ok(ManifestEntry {
-                name: String::from_utf8_lossy(&name[..len]).into_owned(),
-                kind: u32_at(&note.desc, at as u64 + 68)?,
+                name: String::from_utf8_lossy(name).into_owned(),
+                kind: entry.kind,
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok((version, entries))
-}
-
-fn target_name(target: u32) -> &'static str {
-    match target {
-        1 => "hvt",
-        2 => "spt",
-        3 => "virtio",
-        4 => "muen",
-        5 => "genode",
-        6 => "xen",
-        _ => "unknown",
-    }
+    Ok((header.version, entries))
 }
 
 fn type_name(kind: u32) -> &'static str {
-    match kind {
-        1 => "BLOCK_BASIC",
-        2 => "NET_BASIC",
-        0x4000_0000 => "RESERVED_FIRST",
-        _ => "UNKNOWN",
-    }
+    EntryKind::from_raw(kind).map_or("UNKNOWN", EntryKind::label)
 }
 
 fn json_string(s: &str) -> String {
@@ -311,7 +284,7 @@ pub fn inspect(path: &Path) -> Result<String> {
     );
     let devices: Vec<String> = entries
         .iter()
-        .filter(|e| e.kind != 0x4000_0000)
+        .filter(|e| e.kind != MFT_RESERVED_FIRST)
         .map(|e| {
             format!(
                 "\n    {{ \"name\": {}, \"type\": {} }}",

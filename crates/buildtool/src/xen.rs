@@ -161,29 +161,14 @@ pub fn parse_devices(bytes: &[u8]) -> Option<Vec<DeclaredDevice>> {
 /// The contents of section `name` of an ELF64 little-endian file: `None` when the file is not
 /// one, `Some(None)` when it has no such section.
 pub fn elf_section<'a>(elf: &'a [u8], name: &str) -> Option<Option<&'a [u8]>> {
-    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
-    let u32_at = |o: usize| Some(u32::from_le_bytes(elf.get(o..o + 4)?.try_into().ok()?));
-    let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
-    if elf.get(..6)? != b"\x7fELF\x02\x01" {
-        return None;
+    use object::LittleEndian as LE;
+    use object::read::elf::{FileHeader as _, SectionHeader as _};
+    let header = object::elf::FileHeader64::<LE>::parse(elf).ok()?;
+    let sections = header.sections(LE, elf).ok()?;
+    match sections.section_by_name(LE, name.as_bytes()) {
+        Some((_, section)) => section.data(LE, elf).ok().map(Some),
+        None => Some(None),
     }
-    let shoff = usize::try_from(u64_at(0x28)?).ok()?;
-    let shentsize = usize::from(u16_at(0x3a)?);
-    let shnum = usize::from(u16_at(0x3c)?);
-    let shstrndx = usize::from(u16_at(0x3e)?);
-    let header = |i: usize| shoff.checked_add(i.checked_mul(shentsize)?);
-    let strtab = usize::try_from(u64_at(header(shstrndx)? + 24)?).ok()?;
-    for i in 0..shnum {
-        let h = header(i)?;
-        let name_off = strtab.checked_add(u32_at(h)? as usize)?;
-        let end = elf.get(name_off..)?.iter().position(|&b| b == 0)?;
-        if &elf[name_off..name_off + end] == name.as_bytes() {
-            let off = usize::try_from(u64_at(h + 24)?).ok()?;
-            let size = usize::try_from(u64_at(h + 32)?).ok()?;
-            return Some(Some(elf.get(off..off.checked_add(size)?)?));
-        }
-    }
-    Some(None)
 }
 
 #[cfg(test)]

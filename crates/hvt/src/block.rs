@@ -9,9 +9,10 @@
 use morgana_block::{BlockDevice, BlockError, BlockInfo, check_request};
 use morgana_rt::manifest::Device;
 
-use crate::abi::{MftEntry, SOLO5_R_OK};
 use crate::console::abort;
 use crate::hypercall;
+use morgana_hvt_abi::hypercall::SOLO5_R_OK;
+use morgana_hvt_abi::mft::MftEntry;
 
 /// A block device attached by the tender (`--block:NAME=FILE`).
 #[derive(Debug)]

@@ -16,13 +16,14 @@ use core::future::Future;
 use morgana_rt::manifest::{Bindings, Device};
 use morgana_rt::{Platform, Spawner};
 
-use crate::abi::{BootInfo, HVT_CMDLINE_SIZE, MftEntry, MftHeader};
 use crate::block::Block;
 use crate::cmdline::{self, LogLevel};
 use crate::console::{abort, log};
 use crate::memory::{BOOT_AREA, heap_range};
 use crate::net::Net;
 use crate::{clock, console, cpu, devices, mft, wait};
+use morgana_hvt_abi::boot::{BootInfo, HVT_CMDLINE_SIZE, X86_BOOT_INFO_BASE};
+use morgana_hvt_abi::mft::{MftEntry, MftHeader};
 
 unsafe extern "C" {
     static _stext: u8;
@@ -185,7 +186,7 @@ where
     E: core::fmt::Display,
 {
     cpu::init();
-    if boot_info != crate::abi::X86_BOOT_INFO_BASE {
+    if boot_info != X86_BOOT_INFO_BASE {
         abort(format_args!(
             "boot info at {boot_info:#x}, expected 0x10000"
         ))

@@ -7,7 +7,9 @@
 
 use core::arch::asm;
 
-use crate::abi::{HcBlockIo, HcHalt, HcNetIo, HcPoll, HcPuts, HcWalltime, Hypercall};
+use morgana_hvt_abi::hypercall::{
+    HcBlockIo, HcHalt, HcNetIo, HcPoll, HcPuts, HcWalltime, Hypercall,
+};
 
 /// Issues hypercall `call` with argument `arg`.
 ///

@@ -13,9 +13,10 @@
 //! arguments follow the image name on the tender's command line, after any leading
 //! `--solo5:LEVEL` options of this backend. See [`boot`] for what `_start` does.
 //!
-//! The ABI structures, notes, manifest handling and command-line parsing compile (and are
-//! unit-tested) on any target; the parts that execute guest instructions exist only for
-//! `target_os = "hvt"`.
+//! The wire format (hypercall arguments, boot info, manifest, notes) is `morgana-hvt-abi`,
+//! shared with the tender and the build tool. The notes, manifest lookups and command-line
+//! parsing compile (and are unit-tested) on any target; the parts that execute guest
+//! instructions exist only for `target_os = "hvt"`.
 #![no_std]
 #![warn(missing_docs)]
 
@@ -23,7 +24,6 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
-pub mod abi;
 pub mod clock;
 pub mod cmdline;
 pub mod entropy;

@@ -5,7 +5,7 @@
 //! name, and a device's handle is its index. The copy comes from outside the guest, so it is
 //! validated before use like any input.
 
-use crate::abi::{
+use morgana_hvt_abi::mft::{
     MFT_DEV_BLOCK_BASIC, MFT_DEV_NET_BASIC, MFT_MAX_ENTRIES, MFT_RESERVED_FIRST, MFT_VERSION,
     MftEntry, MftHeader,
 };
@@ -52,7 +52,7 @@ pub fn check_entries(entries: &[MftEntry]) -> Result<(), InvalidManifest> {
 }
 
 /// The manifest entry type for a device kind.
-pub fn entry_kind(kind: DeviceKind) -> u32 {
+pub const fn entry_kind(kind: DeviceKind) -> u32 {
     match kind {
         DeviceKind::Net => MFT_DEV_NET_BASIC,
         DeviceKind::Block => MFT_DEV_BLOCK_BASIC,

@@ -9,8 +9,9 @@ use core::task::{Context, Poll};
 
 use morgana_net::{MacAddress, NetDevice, NetError, check_frame_len, check_receive_buffer};
 
-use crate::abi::{MftEntry, SOLO5_R_AGAIN, SOLO5_R_OK};
 use crate::{hypercall, wait};
+use morgana_hvt_abi::hypercall::{SOLO5_R_AGAIN, SOLO5_R_OK};
+use morgana_hvt_abi::mft::MftEntry;
 
 /// A net device attached by the tender (`--net:NAME=TAP`).
 #[derive(Debug)]

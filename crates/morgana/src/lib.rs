@@ -176,7 +176,7 @@ macro_rules! __entry {
         #[unsafe(link_section = ".note.solo5.manifest")]
         static __MORGANA_SOLO5_MANIFEST: $crate::__private::notes::ManifestNote<
             { $devices.len() + 1 },
-        > = $crate::__private::notes::ManifestNote::new($devices);
+        > = $crate::__private::notes::manifest_note($devices);
 
         #[used]
         #[unsafe(link_section = ".note.solo5.not-openbsd")]

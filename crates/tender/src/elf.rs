@@ -1,10 +1,11 @@
 //! A small ELF64 reader for hvt images: the file header, the program headers, and the load
 //! plan for PT_LOAD segments. The file is untrusted; every offset and size is checked with
 //! overflow-safe arithmetic, in the order of spec 3.1-3.2. Nothing here touches guest memory:
-//! [`plan_load`] only computes what [`crate::loader`] then copies.
+//! [`plan_load`] only computes what [`crate::layout::load_segments`] then copies. The notes
+//! inside PT_NOTE segments are read by [`crate::notes`].
 
 /// Lowest guest address an image may occupy (`HVT_GUEST_MIN_BASE`).
-pub const GUEST_MIN_BASE: u64 = 0x10_0000;
+pub const GUEST_MIN_BASE: u64 = morgana_hvt_abi::boot::HVT_GUEST_MIN_BASE;
 
 const EHDR_SIZE: usize = 64;
 const PHDR_SIZE: usize = 56;

@@ -7,40 +7,18 @@ use crate::error::TenderError;
 use crate::manifest::{DeviceType, Manifest};
 use crate::memory::{GuestAddress, GuestMemory, HostRegion};
 use crate::poll::Poller;
+use core::mem::offset_of;
+use morgana_hvt_abi::hypercall::{
+    HcBlockIo, HcHalt, HcNetIo, HcPoll, HcPuts, HcWalltime, Hypercall, SOLO5_R_AGAIN,
+    SOLO5_R_EINVAL, SOLO5_R_OK,
+};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-/// First hypercall port; hypercall n uses port `PIO_BASE + n`.
-pub const PIO_BASE: u16 = 0x500;
-/// Number of hypercall ports, the reserved number 0 included.
-pub const PIO_COUNT: u16 = 9;
-
-/// Hypercall numbers.
-pub mod nr {
-    /// Host wall-clock time.
-    pub const WALLTIME: u16 = 1;
-    /// Console output.
-    pub const PUTS: u16 = 2;
-    /// Wait for a timeout or network readiness.
-    pub const POLL: u16 = 3;
-    /// Write to a block device.
-    pub const BLOCK_WRITE: u16 = 4;
-    /// Read from a block device.
-    pub const BLOCK_READ: u16 = 5;
-    /// Send a frame.
-    pub const NET_WRITE: u16 = 6;
-    /// Receive a frame.
-    pub const NET_READ: u16 = 7;
-    /// Stop the guest.
-    pub const HALT: u16 = 8;
-}
-
-/// Bytes a non-null halt cookie must make readable.
-pub const HALT_COOKIE_MAX: u64 = 512;
-
-const R_OK: u32 = 0;
-const R_AGAIN: u32 = 1;
-const R_EINVAL: u32 = 2;
+pub use morgana_hvt_abi::hypercall::{
+    HVT_HALT_COOKIE_MAX as HALT_COOKIE_MAX, HVT_HYPERCALL_PIO_BASE as PIO_BASE,
+    HVT_HYPERCALL_PIO_COUNT as PIO_COUNT,
+};
 
 /// What the run loop does after a hypercall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,45 +83,60 @@ pub fn dispatch(
     dev: &Devices,
 ) -> Result<Outcome, TenderError> {
     let resume = |r: Result<(), TenderError>| r.map(|()| Outcome::Resume);
-    match number {
-        nr::WALLTIME => resume(walltime(gpa, mem)),
-        nr::PUTS => resume(puts(gpa, mem)),
-        nr::POLL => resume(poll(gpa, mem, dev)),
-        nr::BLOCK_WRITE | nr::BLOCK_READ if dev.any_attached(DeviceType::Block) => {
-            resume(block(number == nr::BLOCK_WRITE, gpa, mem, dev))
+    let blocks = || dev.any_attached(DeviceType::Block);
+    let nets = || dev.any_attached(DeviceType::Net);
+    match Hypercall::from_number(number) {
+        Some(Hypercall::Walltime) => resume(walltime(gpa, mem)),
+        Some(Hypercall::Puts) => resume(puts(gpa, mem)),
+        Some(Hypercall::Poll) => resume(poll(gpa, mem, dev)),
+        Some(call @ (Hypercall::BlockWrite | Hypercall::BlockRead)) if blocks() => {
+            resume(block(call == Hypercall::BlockWrite, gpa, mem, dev))
         }
-        nr::NET_WRITE if dev.any_attached(DeviceType::Net) => resume(net_write(gpa, mem, dev)),
-        nr::NET_READ if dev.any_attached(DeviceType::Net) => resume(net_read(gpa, mem, dev)),
-        nr::HALT => halt(gpa, mem),
-        other => Err(TenderError::InvalidHypercall(other)),
+        Some(Hypercall::NetWrite) if nets() => resume(net_write(gpa, mem, dev)),
+        Some(Hypercall::NetRead) if nets() => resume(net_read(gpa, mem, dev)),
+        Some(Hypercall::Halt) => halt(gpa, mem),
+        _ => Err(TenderError::InvalidHypercall(number)),
     }
 }
 
+/// The argument structure of `N` bytes at `gpa`: its checked guest region and a copy of its
+/// bytes to decode.
+fn argument<'m, const N: usize>(
+    gpa: GuestAddress,
+    mem: &'m GuestMemory,
+) -> Result<(HostRegion<'m>, [u8; N]), TenderError> {
+    let region = mem.translate(gpa, N as u64)?;
+    let mut bytes = [0; N];
+    region.read(0, &mut bytes);
+    Ok((region, bytes))
+}
+
 fn walltime(gpa: GuestAddress, mem: &GuestMemory) -> Result<(), TenderError> {
-    let arg = mem.translate(gpa, 8)?;
+    let (arg, _) = argument::<{ HcWalltime::SIZE }>(gpa, mem)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    arg.write_u64(0, now);
+    arg.write_u64(offset_of!(HcWalltime, nsecs), now);
     Ok(())
 }
 
 fn puts(gpa: GuestAddress, mem: &GuestMemory) -> Result<(), TenderError> {
-    let arg = mem.translate(gpa, 16)?;
-    let data = mem.translate(GuestAddress(arg.read_u64(0)), arg.read_u64(8))?;
+    let (_, bytes) = argument(gpa, mem)?;
+    let a = HcPuts::decode(&bytes);
+    let data = mem.translate(GuestAddress(a.data), a.len)?;
     write_all(libc::STDOUT_FILENO, data.as_ptr(), data.len())
         .map_err(|e| TenderError::HostIo("console write failed", e))
 }
 
 fn poll(gpa: GuestAddress, mem: &GuestMemory, dev: &Devices) -> Result<(), TenderError> {
-    let arg = mem.translate(gpa, 24)?;
-    let timeout = arg.read_u64(0);
+    let (arg, bytes) = argument(gpa, mem)?;
+    let a = HcPoll::decode(&bytes);
     let (ready, count) = dev
         .poller
-        .wait(timeout)
+        .wait(a.timeout_nsecs)
         .map_err(|e| TenderError::HostIo("poll failed", e))?;
-    arg.write_u64(8, ready);
-    arg.write_u32(16, count);
+    arg.write_u64(offset_of!(HcPoll, ready_set), ready);
+    arg.write_u32(offset_of!(HcPoll, ret), count);
     Ok(())
 }
 
@@ -153,26 +146,22 @@ fn block(
     mem: &GuestMemory,
     dev: &Devices,
 ) -> Result<(), TenderError> {
-    let arg = mem.translate(gpa, 40)?;
-    let (handle, offset, data, len) = (
-        arg.read_u64(0),
-        arg.read_u64(8),
-        arg.read_u64(16),
-        arg.read_u64(24),
-    );
+    let (arg, bytes) = argument(gpa, mem)?;
+    let a = HcBlockIo::decode(&bytes);
+    let ret = offset_of!(HcBlockIo, ret);
     let target = dev
         .manifest
-        .attached_entry(handle, DeviceType::Block)
-        .zip(dev.fd(handle));
+        .attached_entry(a.handle, DeviceType::Block)
+        .zip(dev.fd(a.handle));
     let Some((entry, fd)) = target else {
-        arg.write_u32(32, R_EINVAL);
+        arg.write_u32(ret, SOLO5_R_EINVAL);
         return Ok(());
     };
-    if !request_in_range(entry.capacity(), offset, len) {
-        arg.write_u32(32, R_EINVAL);
+    if !request_in_range(entry.capacity(), a.offset, a.len) {
+        arg.write_u32(ret, SOLO5_R_EINVAL);
         return Ok(());
     }
-    let buf = mem.translate(GuestAddress(data), len)?;
+    let buf = mem.translate(GuestAddress(a.data), a.len)?;
     let what = if write {
         "block write failed"
     } else {
@@ -180,7 +169,7 @@ fn block(
     };
     let mut done = 0usize;
     while done < buf.len() {
-        let pos = (offset + done as u64) as libc::off_t;
+        let pos = (a.offset + done as u64) as libc::off_t;
         // SAFETY: `buf` is a checked guest region of `buf.len()` bytes; the vCPU is stopped.
         let n = unsafe {
             let p = buf.as_ptr().add(done);
@@ -202,30 +191,30 @@ fn block(
         }
         done += n as usize;
     }
-    arg.write_u32(32, R_OK);
+    arg.write_u32(ret, SOLO5_R_OK);
     Ok(())
 }
 
-/// The tap of the attached NET_BASIC device named by the handle at offset 0 of a net
-/// hypercall's struct; `None`, with EINVAL written to its `ret` at offset 24, otherwise.
-fn net_tap(arg: &HostRegion<'_>, dev: &Devices) -> Option<RawFd> {
-    let handle = arg.read_u64(0);
+/// The tap of the attached NET_BASIC device a net hypercall's argument names; `None`, with
+/// EINVAL written to its `ret`, otherwise.
+fn net_tap(arg: &HostRegion<'_>, a: &HcNetIo, dev: &Devices) -> Option<RawFd> {
     let fd = dev
         .manifest
-        .attached_entry(handle, DeviceType::Net)
-        .and(dev.fd(handle));
+        .attached_entry(a.handle, DeviceType::Net)
+        .and(dev.fd(a.handle));
     if fd.is_none() {
-        arg.write_u32(24, R_EINVAL);
+        arg.write_u32(offset_of!(HcNetIo, ret), SOLO5_R_EINVAL);
     }
     fd
 }
 
 fn net_write(gpa: GuestAddress, mem: &GuestMemory, dev: &Devices) -> Result<(), TenderError> {
-    let arg = mem.translate(gpa, 32)?;
-    let Some(fd) = net_tap(&arg, dev) else {
+    let (arg, bytes) = argument(gpa, mem)?;
+    let a = HcNetIo::decode(&bytes);
+    let Some(fd) = net_tap(&arg, &a, dev) else {
         return Ok(());
     };
-    let frame = mem.translate(GuestAddress(arg.read_u64(8)), arg.read_u64(16))?;
+    let frame = mem.translate(GuestAddress(a.data), a.len)?;
     // SAFETY: `frame` is a checked guest region; one write() sends one frame to the tap.
     let n = unsafe { libc::write(fd, frame.as_ptr().cast(), frame.len()) };
     if n < 0 {
@@ -241,16 +230,17 @@ fn net_write(gpa: GuestAddress, mem: &GuestMemory, dev: &Devices) -> Result<(), 
             frame.len(),
         ));
     }
-    arg.write_u32(24, R_OK);
+    arg.write_u32(offset_of!(HcNetIo, ret), SOLO5_R_OK);
     Ok(())
 }
 
 fn net_read(gpa: GuestAddress, mem: &GuestMemory, dev: &Devices) -> Result<(), TenderError> {
-    let arg = mem.translate(gpa, 32)?;
-    let Some(fd) = net_tap(&arg, dev) else {
+    let (arg, bytes) = argument(gpa, mem)?;
+    let a = HcNetIo::decode(&bytes);
+    let Some(fd) = net_tap(&arg, &a, dev) else {
         return Ok(());
     };
-    let buf = mem.translate(GuestAddress(arg.read_u64(8)), arg.read_u64(16))?;
+    let buf = mem.translate(GuestAddress(a.data), a.len)?;
     // SAFETY: `buf` is a checked, writable guest region of `buf.len()` bytes.
     let n = unsafe { libc::read(fd, buf.as_ptr().cast(), buf.len()) };
     if n < 0 {
@@ -260,21 +250,19 @@ fn net_read(gpa: GuestAddress, mem: &GuestMemory, dev: &Devices) -> Result<(), T
         }
     }
     if n <= 0 {
-        arg.write_u32(24, R_AGAIN);
+        arg.write_u32(offset_of!(HcNetIo, ret), SOLO5_R_AGAIN);
     } else {
-        arg.write_u64(16, n as u64);
-        arg.write_u32(24, R_OK);
+        arg.write_u64(offset_of!(HcNetIo, len), n as u64);
+        arg.write_u32(offset_of!(HcNetIo, ret), SOLO5_R_OK);
     }
     Ok(())
 }
 
 fn halt(gpa: GuestAddress, mem: &GuestMemory) -> Result<Outcome, TenderError> {
-    let arg = mem.translate(gpa, 16)?;
-    let cookie = arg.read_u64(0);
-    if cookie != 0 {
-        mem.translate(GuestAddress(cookie), HALT_COOKIE_MAX)?;
+    let (_, bytes) = argument(gpa, mem)?;
+    let a = HcHalt::decode(&bytes);
+    if a.cookie != 0 {
+        mem.translate(GuestAddress(a.cookie), HALT_COOKIE_MAX)?;
     }
-    let mut status = [0u8; 4];
-    arg.read(8, &mut status);
-    Ok(Outcome::Halt(i32::from_le_bytes(status)))
+    Ok(Outcome::Halt(a.exit_status as i32))
 }

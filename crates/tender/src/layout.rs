@@ -4,6 +4,7 @@
 
 use crate::elf::{LoadPlan, PF_R, PF_W, PF_X, file_range};
 use crate::memory::{GuestAddress, GuestMemory};
+use morgana_hvt_abi::boot::{self as abi, HVT_CMDLINE_SIZE, HVT_GUEST_MIN_BASE};
 use std::io;
 
 /// Guest address of the boot GDT.
@@ -16,13 +17,13 @@ const PDPT_BASE: u64 = 0x3000;
 const PD_BASE: u64 = 0x4000;
 const PT0_BASE: u64 = 0x8000;
 /// Guest address of `struct hvt_boot_info` (and the initial `%rdi`).
-pub const BOOT_INFO_BASE: u64 = 0x1_0000;
+pub const BOOT_INFO_BASE: u64 = abi::X86_BOOT_INFO_BASE;
 /// Size of `struct hvt_boot_info`.
-pub const BOOT_INFO_SIZE: u64 = 56;
+pub const BOOT_INFO_SIZE: u64 = abi::BootInfo::SIZE as u64;
 /// Size of the command-line buffer, NUL included.
-pub const CMDLINE_SIZE: u64 = 8192;
+pub const CMDLINE_SIZE: u64 = HVT_CMDLINE_SIZE as u64;
 /// End of the read-only low region; the image starts here.
-const LOW_END: u64 = 0x10_0000;
+const LOW_END: u64 = HVT_GUEST_MIN_BASE;
 
 /// 64-bit code descriptor: type 9 (execute-only, accessed), S, P, L, G.
 pub const GDT_CODE: u64 = 0x00AF_9900_0000_FFFF;
@@ -105,13 +106,17 @@ pub fn write_boot_info(
     let bi = mem
         .translate(GuestAddress(BOOT_INFO_BASE), BOOT_INFO_SIZE)
         .map_err(io::Error::other)?;
-    bi.write_u64(0, info.mem_size);
-    bi.write_u64(8, info.kernel_end);
-    bi.write_u64(16, info.cpu_cycle_freq);
-    bi.write_u64(24, cmdline_gpa);
-    bi.write_u64(32, mft_gpa);
-    bi.write_u64(40, 0);
-    bi.write_u64(48, 0);
+    let wire = abi::BootInfo {
+        mem_size: info.mem_size,
+        kernel_end: info.kernel_end,
+        cpu_cycle_freq: info.cpu_cycle_freq,
+        cmdline: cmdline_gpa,
+        mft: mft_gpa,
+        host_features: 0,
+        guest_features: 0,
+        net_ring: 0,
+    };
+    bi.write(0, &wire.encode());
     let m = mem
         .translate(GuestAddress(mft_gpa), mft.len() as u64)
         .map_err(io::Error::other)?;

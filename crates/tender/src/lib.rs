@@ -50,7 +50,7 @@ pub fn read_image_notes(file: &[u8]) -> Result<(elf::ElfImage, Manifest), Tender
     }
     let mft = notes::find_solo5_note(file, &image, notes::NOTE_TYPE_MANIFEST, MANIFEST_NOTE_MAX)?
         .ok_or(TenderError::NoManifest)?;
-    let manifest = Manifest::parse(mft.get(4..).unwrap_or(&[]))?;
+    let manifest = Manifest::parse(morgana_hvt_abi::notes::manifest_in_desc(mft))?;
     Ok((image, manifest))
 }
 

@@ -1,58 +1,50 @@
 //! The POLL hypercall's host side: one level-triggered epoll set holding a timerfd and every
 //! attached tap, each tap tagged with its device handle.
 
+use std::cell::RefCell;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::Duration;
+use vmm_sys_util::epoll::{ControlOperation, Epoll, EpollEvent, EventSet};
+use vmm_sys_util::timerfd::TimerFd;
 
 /// Tag of the timer in the epoll set; taps are tagged with their handle (< 64).
 const TIMER_TAG: u64 = u64::MAX;
 const MAX_EVENTS: usize = 64;
 
 /// The epoll set and its timer.
+///
+/// System calls after setup, which the seccomp filter must allow on these two fds:
+/// `timerfd_settime` on the timer and `epoll_wait` (or `epoll_pwait`, depending on the C
+/// library) on the set. The timer is never read: re-arming it clears its expirations.
 #[derive(Debug)]
 pub struct Poller {
-    epoll: OwnedFd,
-    timer: OwnedFd,
-}
-
-fn owned(raw: RawFd) -> io::Result<OwnedFd> {
-    if raw < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `raw` was just returned by a successful system call and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+    epoll: Epoll,
+    /// Re-armed before each wait; a `RefCell` because arming takes `&mut` and the run loop
+    /// shares the devices immutably.
+    timer: RefCell<TimerFd>,
 }
 
 impl Poller {
     /// Creates the epoll set with the timerfd in it.
     pub fn new() -> io::Result<Self> {
-        // SAFETY: plain descriptor creation; results checked by `owned`.
-        let epoll = owned(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
-        // SAFETY: as above.
-        let timer = owned(unsafe {
-            libc::timerfd_create(
-                libc::CLOCK_MONOTONIC,
-                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
-            )
-        })?;
-        let p = Self { epoll, timer };
-        p.add(p.timer.as_raw_fd(), TIMER_TAG)?;
+        let epoll = Epoll::new()?;
+        let timer = TimerFd::new()?;
+        let p = Self {
+            epoll,
+            timer: RefCell::new(timer),
+        };
+        p.add(p.timer_fd(), TIMER_TAG)?;
         Ok(p)
     }
 
     /// Adds a tap fd, reported in ready sets as bit `handle`.
     pub fn add(&self, fd: RawFd, handle: u64) -> io::Result<()> {
-        let mut ev = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: handle,
-        };
-        // SAFETY: `ev` is a valid event that outlives the call.
-        let rc =
-            unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        self.epoll.ctl(
+            ControlOperation::Add,
+            fd,
+            EpollEvent::new(EventSet::IN, handle),
+        )
     }
 
     /// The epoll fd (for the seccomp filter).
@@ -62,57 +54,35 @@ impl Poller {
 
     /// The timer fd (for the seccomp filter).
     pub fn timer_fd(&self) -> RawFd {
-        self.timer.as_raw_fd()
+        self.timer.borrow().as_raw_fd()
     }
 
     /// Blocks until `timeout_ns` (relative, nanoseconds) passes or a tap is readable.
     /// Returns the ready set (bit h = handle h readable) and the number of ready taps.
-    /// The lowest nanosecond bit is always set so that a zero timeout still fires.
+    /// The lowest nanosecond bit is always set so that a zero timeout still fires (a zero
+    /// duration would disarm the timer instead).
     pub fn wait(&self, timeout_ns: u64) -> io::Result<(u64, u32)> {
-        let ns = timeout_ns | 1;
-        let spec = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: libc::timespec {
-                tv_sec: (ns / 1_000_000_000) as libc::time_t,
-                tv_nsec: (ns % 1_000_000_000) as libc::c_long,
-            },
-        };
-        // SAFETY: `spec` is valid for the call; the old value is not requested.
-        let rc = unsafe {
-            libc::timerfd_settime(self.timer.as_raw_fd(), 0, &spec, std::ptr::null_mut())
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let mut events = [libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
+        self.timer
+            .borrow_mut()
+            .reset(Duration::from_nanos(timeout_ns | 1), None)
+            .map_err(|e| io::Error::from_raw_os_error(e.errno()))?;
+        let mut events = [EpollEvent::default(); MAX_EVENTS];
         let n = loop {
-            // SAFETY: the kernel writes at most MAX_EVENTS entries into `events`.
-            let n = unsafe {
-                libc::epoll_wait(
-                    self.epoll.as_raw_fd(),
-                    events.as_mut_ptr(),
-                    MAX_EVENTS as i32,
-                    -1,
-                )
-            };
-            if n >= 0 {
-                break n as usize;
-            }
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EINTR) {
-                return Err(e);
-            }
-            if crate::stop_requested().is_some() {
-                // Nothing is ready; the run loop sees the signal before resuming the guest.
-                break 0;
+            match self.epoll.wait(-1, &mut events) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    if crate::stop_requested().is_some() {
+                        // Nothing is ready; the run loop sees the signal before resuming the
+                        // guest.
+                        break 0;
+                    }
+                }
+                Err(e) => return Err(e),
             }
         };
         let (mut ready, mut count) = (0u64, 0u32);
         for ev in &events[..n] {
-            let tag = ev.u64;
+            let tag = ev.data();
             if tag != TIMER_TAG && tag < 64 {
                 ready |= 1 << tag;
                 count += 1;
@@ -125,7 +95,8 @@ impl Poller {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::time::Instant;
 
     #[test]
     fn zero_and_short_timeouts_return() {

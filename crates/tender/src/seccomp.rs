@@ -192,6 +192,42 @@ mod tests {
     }
 
     #[test]
+    fn the_poller_waits_under_the_filter() {
+        // SAFETY: the child only makes raw system calls (the poller's, prctl, seccomp) and
+        // leaves with _exit; it never returns into the test harness.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            // Never dropped: closing its fds is not allowed once the filter is installed.
+            let code = match crate::poll::Poller::new().map(std::mem::ManuallyDrop::new) {
+                Ok(poller) => {
+                    let fds = AllowedFds {
+                        vcpu: 42,
+                        epoll: poller.epoll_fd(),
+                        timer: poller.timer_fd(),
+                        ..AllowedFds::default()
+                    };
+                    let program = build(&fds).map(std::mem::ManuallyDrop::new);
+                    match program.map(|p| install(&p)) {
+                        Ok(Ok(())) if poller.wait(1_000).ok() == Some((0, 0)) => 0,
+                        _ => 1,
+                    }
+                }
+                Err(_) => 2,
+            };
+            // SAFETY: terminates the child without running the parent's atexit handlers.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "status {status:#x}"
+        );
+    }
+
+    #[test]
     fn read_implies_exec_is_detected() {
         // Exec of a 64-bit ELF clears the flag on x86_64, so set it in a forked child.
         // SAFETY: the child only makes raw system calls and leaves with _exit.
