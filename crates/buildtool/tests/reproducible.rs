@@ -43,11 +43,14 @@ fn copy_sources(from: &Path, to: &Path) {
 fn images_built_in_two_directories_are_identical() {
     let base = std::env::temp_dir().join(format!("morgana-repro-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
+    // Different lengths too, so no offset can line up by chance. Both copies are taken before
+    // either build, so they hold the same source even while the tree is being edited.
+    let roots = ["first", "second-copy"].map(|dir| base.join(dir));
+    for root in &roots {
+        copy_sources(&morgana_root(), root);
+    }
     let mut images = Vec::new();
-    // Different lengths too, so no offset can line up by chance.
-    for dir in ["first", "second-copy"] {
-        let root = base.join(dir);
-        copy_sources(&morgana_root(), &root);
+    for root in roots {
         let ws = Workspace { root: root.clone() };
         let image = hvt::build_in(&ws, &root.join("target"), "hello", Profile::Release)
             .unwrap_or_else(|e| panic!("build in {}: {e}", root.display()));
