@@ -9,7 +9,7 @@
 //! - `RUSTC_BOOTSTRAP=1`, `-Zbuild-std=core,alloc` and `-Zjson-target-spec` are set for that
 //!   one cargo call, and nothing else in the environment changes but the C settings below;
 //! - `CC_<target>`, `AR_<target>` and `CFLAGS_<target>` give C code built with the `cc` crate
-//!   freestanding flags and the headers of Morgana's libc.
+//!   freestanding flags that match the image's float mode, and the headers of Morgana's libc.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,38 +17,124 @@ use std::process::Command;
 
 use crate::{Profile, Result, Workspace, cargo, io_error, morgana_root, run_checked, toolchain};
 
-/// One bare-metal target.
+/// How an image does floating point and SIMD.
+///
+/// `Hard` is the default, as on every x86_64 OS target: the SSE2 baseline, with the guest
+/// enabling at boot the vector state the CPU offers (XSAVE, AVX), so crates that pick SIMD code
+/// by run-time detection run correctly. `Soft` is for hosts whose KVM cannot run SSE in a guest:
+/// no vector instruction in the image, and the image says so in a note, so that `morgana-hvt`
+/// hides every SIMD feature from it and run-time detection picks portable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Float {
+    /// SSE2 baseline, vector state enabled at boot.
+    #[default]
+    Hard,
+    /// No vector instructions at all.
+    Soft,
+}
+
+impl Float {
+    /// The name on the command line (`--float=hard|soft`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Float::Hard => "hard",
+            Float::Soft => "soft",
+        }
+    }
+}
+
+impl std::str::FromStr for Float {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Float> {
+        match s {
+            "hard" => Ok(Float::Hard),
+            "soft" => Ok(Float::Soft),
+            _ => Err(crate::Error::Usage(format!(
+                "unknown float mode '{s}': expected hard or soft"
+            ))),
+        }
+    }
+}
+
+/// One bare-metal target in one float mode.
 #[derive(Debug, Clone, Copy)]
 pub struct BareMetal {
     /// The target's name: the JSON's file stem, and cargo's directory for its artifacts.
     pub name: &'static str,
     /// The target JSON.
     pub json: &'static str,
-    /// The short name used for output directories and image suffixes (`hvt`, `xen`).
-    pub short: &'static str,
+    /// The image's file suffix (`hvt`, `xen`).
+    pub suffix: &'static str,
+    /// The directory under the target directory that images go to.
+    pub dir: &'static str,
+    /// The float mode.
+    pub float: Float,
 }
 
-/// The Solo5 hvt target.
+/// The Solo5 hvt target, hard-float.
 pub const HVT: BareMetal = BareMetal {
     name: "x86_64-morgana-hvt",
     json: include_str!("../../../targets/x86_64-morgana-hvt.json"),
-    short: "hvt",
+    suffix: "hvt",
+    dir: "hvt",
+    float: Float::Hard,
 };
 
-/// The Xen PVH target.
+/// The Solo5 hvt target, soft-float.
+pub const HVT_SOFT: BareMetal = BareMetal {
+    name: "x86_64-morgana-hvt-softfloat",
+    json: include_str!("../../../targets/x86_64-morgana-hvt-softfloat.json"),
+    suffix: "hvt",
+    dir: "hvt-softfloat",
+    float: Float::Soft,
+};
+
+/// The Xen PVH target, hard-float.
 pub const XEN: BareMetal = BareMetal {
     name: "x86_64-morgana-xen",
     json: include_str!("../../../targets/x86_64-morgana-xen.json"),
-    short: "xen",
+    suffix: "xen",
+    dir: "xen",
+    float: Float::Hard,
 };
 
-/// Flags for C code compiled with the `cc` crate for a bare-metal target: freestanding, no
-/// SSE/MMX (the targets are soft-float), no red zone, not PIC, no stack protector, and the
-/// headers of Morgana's libc instead of the host's.
-pub fn c_flags() -> String {
+/// The Xen PVH target, soft-float.
+pub const XEN_SOFT: BareMetal = BareMetal {
+    name: "x86_64-morgana-xen-softfloat",
+    json: include_str!("../../../targets/x86_64-morgana-xen-softfloat.json"),
+    suffix: "xen",
+    dir: "xen-softfloat",
+    float: Float::Soft,
+};
+
+/// The hvt target in `float` mode.
+pub fn hvt(float: Float) -> BareMetal {
+    match float {
+        Float::Hard => HVT,
+        Float::Soft => HVT_SOFT,
+    }
+}
+
+/// The Xen target in `float` mode.
+pub fn xen(float: Float) -> BareMetal {
+    match float {
+        Float::Hard => XEN,
+        Float::Soft => XEN_SOFT,
+    }
+}
+
+/// Flags for C code compiled with the `cc` crate for a bare-metal target in `float` mode:
+/// freestanding, no red zone (trap handlers run on the interrupted stack), not PIC, no stack
+/// protector, the headers of Morgana's libc instead of the host's, and no SSE/MMX for a
+/// soft-float image.
+pub fn c_flags(float: Float) -> String {
     let include = morgana_root().join("crates/libc/include");
+    let vector = match float {
+        Float::Hard => "",
+        Float::Soft => " -mno-sse -mno-mmx",
+    };
     format!(
-        "-ffreestanding -nostdinc -isystem {} -mno-sse -mno-mmx -mno-red-zone -fno-pic -fno-stack-protector",
+        "-ffreestanding -nostdinc -isystem {}{vector} -mno-red-zone -fno-pic -fno-stack-protector",
         include.display()
     )
 }
@@ -65,9 +151,9 @@ impl BareMetal {
         Ok(path)
     }
 
-    /// The directory images of this target are written to: `TARGET_DIR/SHORT`.
+    /// The directory images of this target are written to: `TARGET_DIR/DIR`.
     pub fn image_dir(&self, target_dir: &Path) -> PathBuf {
-        target_dir.join(self.short)
+        target_dir.join(self.dir)
     }
 
     /// A cargo `build` command for this target into `target_dir`.
@@ -82,7 +168,7 @@ impl BareMetal {
             .env("CARGO_TARGET_DIR", target_dir)
             .env(format!("CC_{env_target}"), "cc")
             .env(format!("AR_{env_target}"), "ar")
-            .env(format!("CFLAGS_{env_target}"), c_flags())
+            .env(format!("CFLAGS_{env_target}"), c_flags(self.float))
             .arg("build")
             .arg("--target")
             .arg(&json)
@@ -112,7 +198,7 @@ impl BareMetal {
         Ok(target_dir.join(self.name).join(profile.dir()).join(package))
     }
 
-    /// Builds binary `package` and copies it to `TARGET_DIR/SHORT/PACKAGE.SHORT`; returns that
+    /// Builds binary `package` and copies it to `TARGET_DIR/DIR/PACKAGE.SUFFIX`; returns that
     /// path.
     pub fn build_image(
         &self,
@@ -125,7 +211,7 @@ impl BareMetal {
         let built = self.build_elf(ws, &target_dir, package, profile)?;
         let dir = self.image_dir(&target_dir);
         fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
-        let image = dir.join(format!("{package}.{}", self.short));
+        let image = dir.join(format!("{package}.{}", self.suffix));
         fs::copy(&built, &image).map_err(|e| io_error(&built, e))?;
         Ok(image)
     }
@@ -153,16 +239,19 @@ mod tests {
 
     #[test]
     fn target_files_name_no_path_and_are_not_rewritten() {
-        for t in [HVT, XEN] {
+        for t in [HVT, HVT_SOFT, XEN, XEN_SOFT] {
             assert!(!t.json.contains('/'), "{} names a path", t.name);
-            let dir = std::env::temp_dir().join(format!(
-                "morgana-spec-{}-{}",
-                t.short,
-                std::process::id()
-            ));
+            let dir =
+                std::env::temp_dir().join(format!("morgana-spec-{}-{}", t.dir, std::process::id()));
             let json = t.write_target_file(&dir).unwrap();
             assert_eq!(fs::read_to_string(&json).unwrap(), t.json);
-            assert!(t.json.contains(&format!("\"os\": \"{}\"", t.short)));
+            assert!(t.json.contains(&format!("\"os\": \"{}\"", t.suffix)));
+            assert_eq!(
+                t.json.contains("soft-float"),
+                t.float == Float::Soft,
+                "{}",
+                t.name
+            );
             // Unchanged content is not rewritten, so cargo sees the same file.
             let before = fs::metadata(&json).unwrap().modified().unwrap();
             t.write_target_file(&dir).unwrap();

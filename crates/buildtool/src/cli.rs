@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use crate::baremetal::Float;
 use crate::{
     Error, Profile, Result, Target, Workspace, cargo, elf, hvt, run_checked, toolchain, unix, xen,
 };
@@ -12,6 +13,7 @@ usage: cargo xtask COMMAND [OPTIONS] [-- ARGS...]
 
 commands:
   build --target T -p NAME [--release]          build unikernel NAME for target T
+        [--float=hard|soft]                      hvt, xen: hard-float (default) or soft-float
   run   --target T -p NAME [--release] [-- ARGS] build and run it; ARGS are device flags
                                                  (--net:NAME=TAP, --block:NAME=FILE, ...),
                                                  then -- and the unikernel's own arguments
@@ -67,6 +69,8 @@ pub struct Invocation {
     pub package: Option<String>,
     /// `--release`.
     pub profile: Profile,
+    /// `--float=hard|soft` (bare-metal targets only; hard when not given).
+    pub float: Option<Float>,
     /// Everything after `--`.
     pub rest: Vec<String>,
 }
@@ -86,6 +90,7 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
         target: None,
         package: None,
         profile: Profile::Debug,
+        float: None,
         rest: Vec::new(),
     };
     // `bench` hands everything after it to the benchmark it names.
@@ -108,6 +113,7 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
             "--target" => inv.target = Some(value("--target")?.parse()?),
             "-p" | "--package" => inv.package = Some(value("--package")?),
             "--release" => inv.profile = Profile::Release,
+            "--float" => inv.float = Some(value("--float")?.parse()?),
             "--" => {
                 inv.rest.extend(it.cloned());
                 break;
@@ -126,6 +132,16 @@ fn need_target(inv: &Invocation) -> Result<Target> {
         .ok_or_else(|| Error::Usage(format!("{} needs --target unix|hvt|xen", inv.command)))
 }
 
+/// The float mode for a bare-metal build; `--float` with `unix` is a mistake worth saying.
+fn float_for(inv: &Invocation, target: Target) -> Result<Float> {
+    match (target, inv.float) {
+        (Target::Unix, Some(_)) => Err(Error::Usage(
+            "--float applies to the bare-metal targets (hvt, xen), not unix".into(),
+        )),
+        (_, float) => Ok(float.unwrap_or_default()),
+    }
+}
+
 fn need_package(inv: &Invocation) -> Result<&str> {
     inv.package
         .as_deref()
@@ -137,21 +153,27 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
     match inv.command.as_str() {
         "build" => {
             let ws = Workspace::current()?;
-            let path = match need_target(inv)? {
-                Target::Unix => unix::build(&ws, need_package(inv)?, inv.profile)?,
-                Target::Hvt => hvt::build(&ws, need_package(inv)?, inv.profile)?,
-                Target::Xen => xen::build(&ws, need_package(inv)?, inv.profile)?,
+            let target = need_target(inv)?;
+            let float = float_for(inv, target)?;
+            let (package, dir) = (need_package(inv)?, ws.target_dir());
+            let path = match target {
+                Target::Unix => unix::build(&ws, package, inv.profile)?,
+                Target::Hvt => hvt::build_in(&ws, &dir, package, inv.profile, float)?,
+                Target::Xen => xen::build_in(&ws, &dir, package, inv.profile, float)?,
             };
             println!("{}", path.display());
             Ok(ExitCode::SUCCESS)
         }
         "run" => {
             let ws = Workspace::current()?;
-            let status = match need_target(inv)? {
-                Target::Unix => unix::run(&ws, need_package(inv)?, inv.profile, &inv.rest)?,
-                Target::Hvt => hvt::run(&ws, need_package(inv)?, inv.profile, &inv.rest)?,
+            let target = need_target(inv)?;
+            let float = float_for(inv, target)?;
+            let package = need_package(inv)?;
+            let status = match target {
+                Target::Unix => unix::run(&ws, package, inv.profile, &inv.rest)?,
+                Target::Hvt => hvt::run(&ws, package, inv.profile, float, &inv.rest)?,
                 Target::Xen => {
-                    let image = xen::build(&ws, need_package(inv)?, inv.profile)?;
+                    let image = xen::build_in(&ws, &ws.target_dir(), package, inv.profile, float)?;
                     return Err(Error::Missing(format!(
                         "running a Xen image needs a Xen host: there, `xl create {}`",
                         image.with_extension("xl").display()
@@ -252,6 +274,20 @@ mod tests {
         assert_eq!(inv.package.as_deref(), Some("hello"));
         assert_eq!(inv.profile, Profile::Release);
         assert_eq!(inv.rest, s(&["--net:a=tap0", "--", "x"]));
+        assert_eq!(inv.float, None);
+        let inv = parse(&s(&["build", "--target=hvt", "--float=soft", "-p", "x"])).unwrap();
+        assert_eq!(inv.float, Some(Float::Soft));
+        assert_eq!(
+            parse(&s(&["build", "--float=half"]))
+                .unwrap_err()
+                .to_string(),
+            "unknown float mode 'half': expected hard or soft"
+        );
+        let inv = parse(&s(&["build", "--target=unix", "--float=soft", "-p", "x"])).unwrap();
+        assert_eq!(
+            execute(&inv).unwrap_err().to_string(),
+            "--float applies to the bare-metal targets (hvt, xen), not unix"
+        );
         let inv = parse(&s(&["build", "--target=unix", "--package=noop"])).unwrap();
         assert_eq!(
             (inv.target, inv.package.as_deref()),

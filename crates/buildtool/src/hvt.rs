@@ -7,32 +7,39 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
-use crate::baremetal::HVT;
+use crate::baremetal::{self, Float, HVT};
 use crate::{Error, Profile, Result, Workspace, cargo, morgana_root, run_checked};
 
 /// The target's name: the JSON's file stem, and cargo's directory for its artifacts.
 pub const TARGET_NAME: &str = HVT.name;
 
-/// Builds package `package` as an hvt image into `ws`'s target directory; returns the
-/// image's path (`TARGET_DIR/hvt/NAME.hvt`).
+/// Builds package `package` as a hard-float hvt image into `ws`'s target directory; returns
+/// the image's path (`TARGET_DIR/hvt/NAME.hvt`).
 pub fn build(ws: &Workspace, package: &str, profile: Profile) -> Result<PathBuf> {
-    HVT.build_image(ws, &ws.target_dir(), package, profile)
+    build_in(ws, &ws.target_dir(), package, profile, Float::Hard)
 }
 
-/// [`build`] with an explicit cargo target directory.
+/// Builds package `package` as a soft-float hvt image (`TARGET_DIR/hvt-softfloat/NAME.hvt`),
+/// for hosts whose KVM cannot run SSE in a guest.
+pub fn build_soft(ws: &Workspace, package: &str, profile: Profile) -> Result<PathBuf> {
+    build_in(ws, &ws.target_dir(), package, profile, Float::Soft)
+}
+
+/// [`build`] with an explicit cargo target directory and float mode.
 pub fn build_in(
     ws: &Workspace,
     target_dir: &Path,
     package: &str,
     profile: Profile,
+    float: Float,
 ) -> Result<PathBuf> {
-    HVT.build_image(ws, target_dir, package, profile)
+    baremetal::hvt(float).build_image(ws, target_dir, package, profile)
 }
 
 /// Compiles library crate `package` for this target (nothing is linked): proves that a library
 /// written against the interfaces builds for bare metal unchanged.
-pub fn check_library(ws: &Workspace, package: &str) -> Result<()> {
-    HVT.check_library(ws, package)
+pub fn check_library(ws: &Workspace, package: &str, float: Float) -> Result<()> {
+    baremetal::hvt(float).check_library(ws, package)
 }
 
 /// Builds the tender, `morgana-hvt`, for the host; returns its path.
@@ -80,8 +87,14 @@ pub fn split_run_args(args: &[String]) -> (&[String], &[String]) {
 
 /// Builds `package` and the tender, then boots the image with `args` (tender options, then
 /// `--` and the unikernel's arguments); returns the tender's status.
-pub fn run(ws: &Workspace, package: &str, profile: Profile, args: &[String]) -> Result<ExitStatus> {
-    let image = build(ws, package, profile)?;
+pub fn run(
+    ws: &Workspace,
+    package: &str,
+    profile: Profile,
+    float: Float,
+    args: &[String],
+) -> Result<ExitStatus> {
+    let image = build_in(ws, &ws.target_dir(), package, profile, float)?;
     let tender = tender(ws, profile)?;
     let (options, guest) = split_run_args(args);
     Command::new(&tender)

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::baremetal::XEN;
+use crate::baremetal::{self, Float, XEN};
 use crate::{Error, Profile, Result, Workspace, io_error};
 
 /// The target JSON's name (without `.json`), also cargo's directory for its artifacts.
@@ -26,17 +26,18 @@ pub struct DeclaredDevice {
 /// Builds `package` for Xen; returns the image path (`TARGET_DIR/xen/NAME.xen`), next to which
 /// `NAME.xl` is written.
 pub fn build(ws: &Workspace, package: &str, profile: Profile) -> Result<PathBuf> {
-    build_in(ws, &ws.target_dir(), package, profile)
+    build_in(ws, &ws.target_dir(), package, profile, Float::Hard)
 }
 
-/// [`build`] with an explicit cargo target directory.
+/// [`build`] with an explicit cargo target directory and float mode.
 pub fn build_in(
     ws: &Workspace,
     target_dir: &Path,
     package: &str,
     profile: Profile,
+    float: Float,
 ) -> Result<PathBuf> {
-    let image = XEN.build_image(ws, target_dir, package, profile)?;
+    let image = baremetal::xen(float).build_image(ws, target_dir, package, profile)?;
     let devices = read_devices(&image)?;
     let xl = image.with_extension("xl");
     let text = xl_config(&XlConfig {
@@ -46,6 +47,7 @@ pub fn build_in(
         devices: &devices,
         extra: &[],
         lab: false,
+        float,
     });
     std::fs::write(&xl, text).map_err(|e| io_error(&xl, e))?;
     Ok(image)
@@ -67,7 +69,16 @@ pub struct XlConfig<'a> {
     /// For the lab: keep the domain after it stops (so its status can be read), and use the
     /// lab's hotplug scripts, vif address and loop disks.
     pub lab: bool,
+    /// The image's float mode: a soft-float image is shown no SIMD feature in CPUID.
+    pub float: Float,
 }
+
+/// The CPUID features hidden from a soft-float image (libxl's names): every vector extension,
+/// so that code choosing SIMD by run-time detection picks its portable path.
+pub const SOFT_FLOAT_HIDDEN: &[&str] = &[
+    "mmx", "sse", "sse2", "sse3", "ssse3", "sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "aes",
+    "xsave",
+];
 
 /// The xl config text for `c`.
 pub fn xl_config(c: &XlConfig<'_>) -> String {
@@ -86,6 +97,10 @@ pub fn xl_config(c: &XlConfig<'_>) -> String {
         kernel = c.kernel.display(),
         mem = c.memory_mib,
     );
+    if c.float == Float::Soft {
+        let hidden: Vec<String> = SOFT_FLOAT_HIDDEN.iter().map(|f| format!("{f}=0")).collect();
+        s.push_str(&format!("cpuid = \"host,{}\"\n", hidden.join(",")));
+    }
     if !c.extra.is_empty() {
         s.push_str(&format!(
             "extra = \"{}\"\n",
@@ -198,7 +213,11 @@ mod tests {
             devices: &devices,
             extra: &["--a=1".to_string()],
             lab: true,
+            float: Float::Soft,
         });
+        assert!(text.contains(
+            "cpuid = \"host,mmx=0,sse=0,sse2=0,sse3=0,ssse3=0,sse4_1=0,sse4_2=0,avx=0,avx2=0,fma=0,f16c=0,aes=0,xsave=0\"\n"
+        ));
         assert!(text.contains("type = \"pvh\"\n"));
         assert!(text.contains("extra = \"--a=1\"\n"));
         assert!(text.contains("'mac=00:16:3e:00:00:01, script=/etc/xen/scripts/morgana-vif'"));

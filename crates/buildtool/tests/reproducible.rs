@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use morgana_build::baremetal::Float;
 use morgana_build::{Profile, Workspace, hvt};
 
 fn morgana_root() -> PathBuf {
@@ -52,8 +53,14 @@ fn images_built_in_two_directories_are_identical() {
     let mut images = Vec::new();
     for root in roots {
         let ws = Workspace { root: root.clone() };
-        let image = hvt::build_in(&ws, &root.join("target"), "hello", Profile::Release)
-            .unwrap_or_else(|e| panic!("build in {}: {e}", root.display()));
+        let image = hvt::build_in(
+            &ws,
+            &root.join("target"),
+            "hello",
+            Profile::Release,
+            Float::Hard,
+        )
+        .unwrap_or_else(|e| panic!("build in {}: {e}", root.display()));
         images.push(std::fs::read(&image).expect("the image was written"));
     }
     assert!(images[0].len() > 4096, "an implausibly small image");

@@ -169,6 +169,76 @@ pub const NOT_OPENBSD_NOTE: OpenBsdNote = OpenBsdNote {
     desc: 0,
 };
 
+/// The name of Morgana's own notes, padded to 8 bytes.
+pub const MORGANA_NAME: [u8; 8] = *b"Morgana\0";
+/// `n_type` of the float note ("FLT1").
+pub const NOTE_TYPE_FLOAT: u32 = 0x3154_4c46;
+/// Float note content: the image uses SSE (the x86_64 baseline) and more where the CPU offers it.
+pub const FLOAT_HARD: u32 = 0;
+/// Float note content: the image has no vector instruction; it must be shown no SIMD feature.
+pub const FLOAT_SOFT: u32 = 1;
+
+/// Morgana's float note, in a PT_NOTE of its own: how the image does floating point. A tender
+/// reads only the first note of a PT_NOTE and skips notes not named "Solo5" (spec 3.3), so
+/// Solo5's own tender ignores it; `morgana-hvt` hides SIMD features from a soft-float image.
+/// An image without it (one built by the Solo5 toolchain) is hard-float.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(4))]
+pub struct FloatNote {
+    /// 8: "Morgana\0".
+    pub namesz: u32,
+    /// 4.
+    pub descsz: u32,
+    /// [`NOTE_TYPE_FLOAT`].
+    pub kind: u32,
+    /// [`MORGANA_NAME`].
+    pub name: [u8; 8],
+    /// [`FLOAT_HARD`] or [`FLOAT_SOFT`].
+    pub desc: u32,
+}
+
+impl FloatNote {
+    /// The note's size in bytes.
+    pub const SIZE: usize = 24;
+
+    /// The note for a soft-float (`soft`) or hard-float image.
+    pub const fn new(soft: bool) -> Self {
+        FloatNote {
+            namesz: 8,
+            descsz: 4,
+            kind: NOTE_TYPE_FLOAT,
+            name: MORGANA_NAME,
+            desc: if soft { FLOAT_SOFT } else { FLOAT_HARD },
+        }
+    }
+
+    /// The note's bytes as stored.
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        let mut b = [0; Self::SIZE];
+        b[0..4].copy_from_slice(&self.namesz.to_le_bytes());
+        b[4..8].copy_from_slice(&self.descsz.to_le_bytes());
+        b[8..12].copy_from_slice(&self.kind.to_le_bytes());
+        b[12..20].copy_from_slice(&self.name);
+        b[20..24].copy_from_slice(&self.desc.to_le_bytes());
+        b
+    }
+}
+
+/// Whether the first note of a PT_NOTE segment is Morgana's float note saying "soft":
+/// `Some(true)` soft, `Some(false)` hard, `None` when the segment holds another note (or an
+/// unknown float value, which is not trusted to mean soft).
+pub fn float_is_soft(segment: &[u8]) -> Option<bool> {
+    let note = first_note(segment).ok()?;
+    if note.name != &MORGANA_NAME[..7] || note.kind != NOTE_TYPE_FLOAT {
+        return None;
+    }
+    match u32::from_le_bytes(note.desc.try_into().ok()?) {
+        FLOAT_HARD => Some(false),
+        FLOAT_SOFT => Some(true),
+        _ => None,
+    }
+}
+
 /// The `PT_INTERP` content: a loader that does not exist, in a 24-byte section.
 pub const INTERP: [u8; 24] = *b"/nonexistent/solo5/\0\0\0\0\0";
 

@@ -186,6 +186,13 @@ where
     E: core::fmt::Display,
 {
     cpu::init();
+    // A hard-float image may run code that picks AVX by CPUID: enable the state it needs. A
+    // soft-float one has no vector instruction to enable anything for.
+    #[cfg(target_feature = "sse2")]
+    // SAFETY: first thing at boot, at CPL 0, on the only vCPU.
+    unsafe {
+        morgana_x86::enable_vector_state();
+    }
     if boot_info != X86_BOOT_INFO_BASE {
         abort(format_args!(
             "boot info at {boot_info:#x}, expected 0x10000"

@@ -10,7 +10,7 @@ use morgana_hvt_abi::mft::{MFT_RESERVED_FIRST, MftEntry};
 use morgana_rt::manifest::{Device, MAX_DEVICES, check_devices};
 
 pub use morgana_hvt_abi::notes::{
-    ABI_NOTE, AbiNote, INTERP, ManifestNote, NOT_OPENBSD_NOTE, OpenBsdNote,
+    ABI_NOTE, AbiNote, FloatNote, INTERP, ManifestNote, NOT_OPENBSD_NOTE, OpenBsdNote,
 };
 
 use crate::mft::entry_kind;

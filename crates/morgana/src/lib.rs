@@ -183,6 +183,13 @@ macro_rules! __entry {
         static __MORGANA_NOT_OPENBSD: $crate::__private::notes::OpenBsdNote =
             $crate::__private::notes::NOT_OPENBSD_NOTE;
 
+        // Whether the image may use vector instructions: the tender hides SIMD features from a
+        // soft-float image (see `morgana_hvt_abi::notes::FloatNote`).
+        #[used]
+        #[unsafe(link_section = ".note.morgana.float")]
+        static __MORGANA_FLOAT: $crate::__private::notes::FloatNote =
+            $crate::__private::notes::FloatNote::new(cfg!(not(target_feature = "sse2")));
+
         #[used]
         #[unsafe(link_section = ".interp")]
         static __MORGANA_INTERP: [u8; 24] = $crate::__private::notes::INTERP;

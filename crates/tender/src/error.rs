@@ -117,6 +117,13 @@ pub enum TenderError {
     /// Any other VM exit.
     #[error("KVM: unhandled exit: {0}, rip={1:#x}")]
     UnhandledExit(&'static str, u64),
+    /// A hard-float guest stopped at an instruction this host's KVM cannot run.
+    #[error(
+        "KVM: internal error exit at rip={0:#x}: this host's KVM could not run an instruction of \
+         this hard-float image (KVM-PVM cannot run SSE in a guest); build it with --float=soft, \
+         or run it in the KVM lab (cargo xtask kvmlab)"
+    )]
+    VectorInstruction(u64),
     /// A host I/O operation on behalf of the guest failed.
     #[error("{0}: {1}")]
     HostIo(&'static str, io::Error),

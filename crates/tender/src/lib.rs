@@ -7,6 +7,7 @@
 
 pub mod block;
 pub mod cli;
+pub mod cpuid;
 pub mod elf;
 pub mod error;
 pub mod hypercall;
@@ -180,10 +181,11 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
         err,
     })?;
     let (image, manifest) = read_image_notes(&file)?;
+    let soft_float = notes::is_soft_float(&file, &image);
     let devices = ManuallyDrop::new(attach_devices(o, manifest)?);
     install_signal_handlers();
     let mem = ManuallyDrop::new(GuestMemory::new(o.mem_bytes).map_err(TenderError::Memory)?);
-    let mut machine = ManuallyDrop::new(vcpu::create(&mem)?);
+    let mut machine = ManuallyDrop::new(vcpu::create(&mem, soft_float)?);
     let plan = elf::plan_load(&file, &image, mem.size())?;
     layout::load_segments(&mem, &file, &plan).map_err(TenderError::Setup)?;
     drop(file);
@@ -218,7 +220,13 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
     seccomp::install(&program).map_err(TenderError::Seccomp)?;
     // The filter program and `allowed` are freed by now; nothing below allocates large blocks.
     drop(program);
-    vm::run(&mut machine.vcpu, &mem, &devices, stats)
+    vm::run(&mut machine.vcpu, &mem, &devices, stats).map_err(|e| match e {
+        // KVM-PVM, for one, cannot run SSE arithmetic in a guest and stops it this way.
+        TenderError::UnhandledExit("internal error", rip) if !soft_float => {
+            TenderError::VectorInstruction(rip)
+        }
+        other => other,
+    })
 }
 
 /// Writes `text` to stderr in one write, so that each message stays one line even when

@@ -64,3 +64,14 @@ pub fn find_solo5_note<'f>(
     }
     Ok(None)
 }
+
+/// Whether the image says it is soft-float (Morgana's float note in one of its PT_NOTEs). An
+/// image without the note, such as one built by the Solo5 toolchain, is hard-float.
+pub fn is_soft_float(file: &[u8], image: &ElfImage) -> bool {
+    image
+        .phdrs
+        .iter()
+        .filter(|ph| ph.p_type == PT_NOTE)
+        .filter_map(|ph| file_range(file, ph.p_offset, ph.p_filesz))
+        .any(|segment| morgana_hvt_abi::notes::float_is_soft(segment) == Some(true))
+}

@@ -1,5 +1,6 @@
 //! KVM setup: the VM with guest memory as slot 0, and one vCPU in the initial state of
-//! spec 2.3 (long mode, paging on the tender's tables, CPUID passed through, no IDT).
+//! spec 2.3 (long mode, paging on the tender's tables, CPUID passed through but for a
+//! soft-float image, no IDT).
 
 use crate::error::TenderError;
 use crate::layout::{BOOT_INFO_BASE, GDT_BASE, GDT_LIMIT, PML4_BASE};
@@ -34,8 +35,9 @@ fn kvm_err(what: &'static str) -> impl Fn(vmm_sys_util::errno::Error) -> TenderE
     move |e| TenderError::Kvm(what, std::io::Error::from_raw_os_error(e.errno()))
 }
 
-/// Opens /dev/kvm, creates the VM and vCPU, registers `mem` and reads the TSC frequency.
-pub fn create(mem: &GuestMemory) -> Result<Machine, TenderError> {
+/// Opens /dev/kvm, creates the VM and vCPU, registers `mem` and reads the TSC frequency. The
+/// vCPU is shown KVM's supported CPUID set, without SIMD features for a `soft_float` image.
+pub fn create(mem: &GuestMemory, soft_float: bool) -> Result<Machine, TenderError> {
     let kvm = Kvm::new().map_err(kvm_err("could not open /dev/kvm"))?;
     if kvm.get_api_version() != 12 {
         return Err(TenderError::KvmApi(kvm.get_api_version()));
@@ -55,9 +57,12 @@ pub fn create(mem: &GuestMemory) -> Result<Machine, TenderError> {
     // `mem` outlives every use of the VM (both live until the process exits).
     unsafe { vm.set_user_memory_region(region) }.map_err(kvm_err("KVM_SET_USER_MEMORY_REGION"))?;
     let vcpu = vm.create_vcpu(0).map_err(kvm_err("KVM_CREATE_VCPU"))?;
-    let cpuid = kvm
+    let mut cpuid = kvm
         .get_supported_cpuid(KVM_MAX_CPUID_ENTRIES)
         .map_err(kvm_err("KVM_GET_SUPPORTED_CPUID"))?;
+    if soft_float {
+        crate::cpuid::hide_simd(cpuid.as_mut_slice());
+    }
     vcpu.set_cpuid2(&cpuid).map_err(kvm_err("KVM_SET_CPUID2"))?;
     let tsc_khz = vcpu.get_tsc_khz().map_err(|e| {
         if e.errno() == libc::EIO {

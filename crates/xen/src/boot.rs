@@ -64,6 +64,13 @@ const MAX_CMDLINE: usize = 8192;
 
 #[unsafe(no_mangle)]
 extern "C" fn morgana_xen_boot(start_info_paddr: u32) -> ! {
+    // `start32` enabled SSE (CR4.OSFXSR) before any compiled code ran; a hard-float image may
+    // also run code that picks AVX by CPUID, which needs XSAVE and XCR0.
+    #[cfg(target_feature = "sse2")]
+    // SAFETY: first thing in long mode, at CPL 0, on the only vCPU.
+    unsafe {
+        morgana_x86::enable_vector_state();
+    }
     traps::install();
     if hypercall::init().is_none() {
         serial_write(b"error: not running on Xen (no Xen CPUID leaves)\n");

@@ -4,7 +4,9 @@
 //! physical address of the [`crate::abi::HvmStartInfo`], paging off and interrupts off. We
 //! identity-map the first 4 GiB with 2 MiB pages (which covers the special pages Xen puts just
 //! below 4 GiB: console and xenstore rings), load a GDT with a 64-bit code segment, enable PAE,
-//! long mode and paging, switch to our stack and call `morgana_xen_boot(start_info)`.
+//! long mode and paging, switch to our stack and call `morgana_xen_boot(start_info)`. SSE is
+//! enabled here too (CR4.OSFXSR|OSXMMEXCPT, CR0.MP set and CR0.EM clear), before any compiled
+//! code runs: a hard-float image uses it from its first Rust instruction.
 
 core::arch::global_asm!(
     r#"
@@ -50,7 +52,7 @@ morgana_pvh_start32:
     jb 2b
 
     movl %cr4, %eax
-    orl $0x20, %eax
+    orl $0x620, %eax
     movl %eax, %cr4
     movl $morgana_pml4, %eax
     movl %eax, %cr3
@@ -59,7 +61,8 @@ morgana_pvh_start32:
     orl $0x100, %eax
     wrmsr
     movl %cr0, %eax
-    orl $0x80000001, %eax
+    andl $0xfffffffb, %eax
+    orl $0x80000003, %eax
     movl %eax, %cr0
     lgdt morgana_gdt_ptr
     ljmp $0x08, $3f

@@ -23,6 +23,10 @@ pub fn tender() -> &'static PathBuf {
 }
 
 /// The release image of `package`, built once per test binary.
+///
+/// These tests boot on the host's `/dev/kvm`, which may be a KVM that cannot run SSE in a guest
+/// (KVM-PVM), so they boot soft-float images; hard-float images are booted in the KVM lab
+/// (`cargo xtask test` runs it), and `tests/image.rs` checks their layout.
 pub fn image(package: &str) -> PathBuf {
     image_with(package, Profile::Release)
 }
@@ -35,7 +39,7 @@ pub fn image_with(package: &str, profile: Profile) -> PathBuf {
     if let Some((_, p)) = images.iter().find(|(n, _)| n == package) {
         return p.clone();
     }
-    let path = hvt::build(&workspace(), package, profile).expect("image builds");
+    let path = hvt::build_soft(&workspace(), package, profile).expect("image builds");
     images.push((package.to_string(), path.clone()));
     path
 }

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use hvt_tests::{boot, guest_output, image, image_with, tender, workspace};
+use morgana_build::baremetal::Float;
 use morgana_build::{Profile, hvt};
 use morgana_testkit::{Netns, Prereq, Process, require, run};
 
@@ -232,7 +233,7 @@ fn the_net_conformance_unikernel_answers_ping_over_a_real_tap() {
 fn interface_libraries_compile_for_hvt_unchanged() {
     let ws = workspace();
     for lib in ["morgana-vnet", "checksum-c"] {
-        hvt::check_library(&ws, lib).unwrap_or_else(|e| panic!("{lib}: {e}"));
+        hvt::check_library(&ws, lib, Float::Hard).unwrap_or_else(|e| panic!("{lib}: {e}"));
     }
     assert!(Path::new(&ws.root).join("crates/vnet/src/lib.rs").exists());
 }

@@ -138,3 +138,25 @@ fn truncated_notes_are_errors() {
     assert_eq!(first_note(&huge), Err(NoteError::OutOfSegment));
     assert_eq!(manifest_in_desc(&[0, 0]), &[] as &[u8]);
 }
+
+#[test]
+fn the_float_note_round_trips_and_is_not_a_solo5_note() {
+    assert_eq!(core::mem::size_of::<FloatNote>(), FloatNote::SIZE);
+    let soft = FloatNote::new(true).encode();
+    assert_eq!(&soft[..12], &le(&[8, 4, NOTE_TYPE_FLOAT])[..]);
+    assert_eq!(&soft[12..20], b"Morgana\0");
+    assert_eq!(&soft[20..], &FLOAT_SOFT.to_le_bytes());
+    assert_eq!(float_is_soft(&soft), Some(true));
+    assert_eq!(float_is_soft(&FloatNote::new(false).encode()), Some(false));
+    // The Solo5 tender's rule (name "Solo5", namesz 6) skips it.
+    let head = Solo5NoteHeader::decode(soft[..20].try_into().unwrap());
+    assert!(!head.is_solo5(NOTE_TYPE_FLOAT));
+    // Another note, an unknown value or a short segment is not a soft-float claim.
+    let mut other = soft;
+    other[12] = b'm';
+    assert_eq!(float_is_soft(&other), None);
+    let mut unknown = soft;
+    unknown[20] = 7;
+    assert_eq!(float_is_soft(&unknown), None);
+    assert_eq!(float_is_soft(&soft[..22]), None);
+}

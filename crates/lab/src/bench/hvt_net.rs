@@ -62,8 +62,8 @@ fn exits_with(
 /// namespace `ns` (host side 10.78.0.1/24).
 pub fn report(ws: &Workspace, ns: &str) -> Result<()> {
     let tender = hvt::tender(ws, Profile::Release)?;
-    let http = hvt::build(ws, "http-server", Profile::Release)?;
-    let echo = hvt::build(ws, "echo-server", Profile::Release)?;
+    let http = hvt::build_soft(ws, "http-server", Profile::Release)?;
+    let echo = hvt::build_soft(ws, "echo-server", Profile::Release)?;
     let curl = || {
         let urls = vec!["http://10.78.0.2/"; REQUESTS];
         run_checked(

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use morgana_build::baremetal::Float;
 use morgana_build::io_error;
 use morgana_build::xen::{self, DeclaredDevice, XlConfig};
 use morgana_build::{Error, Profile, Result, Workspace};
@@ -277,6 +278,8 @@ fn guest_archive(guests: &[Guest]) -> Result<Vec<u8>> {
             devices: &g.devices,
             extra: &g.args,
             lab: true,
+            // Xen under QEMU's TCG runs SSE in a guest: the lab boots hard-float images.
+            float: Float::Hard,
         });
         c.file(&format!("guests/{i}/guest.cfg"), 0o644, cfg.as_bytes());
         if let Some(cmd) = &g.dom0 {
