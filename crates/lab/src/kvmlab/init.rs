@@ -54,7 +54,8 @@ prefix() {
 run_guest() {
   i=$1; name=$2; limit=$3; d=/guests/$i
   echo "@@kvmlab begin $name"
-  rm -f /tmp/l1.log /tmp/out.fifo /tmp/err.fifo /tmp/timed-out /tmp/stopped
+  rm -f /tmp/out.fifo /tmp/err.fifo /tmp/timed-out /tmp/stopped
+  : >/tmp/l1.log
   [ -f $d/setup.sh ] && sh $d/setup.sh >>/tmp/l1.log 2>&1
   mkfifo /tmp/out.fifo /tmp/err.fifo
   prefix out </tmp/out.fifo &

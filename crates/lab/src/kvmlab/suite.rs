@@ -51,7 +51,10 @@ pub struct Case {
     pub after: Option<&'static str>,
     /// Block devices `storageN` (N from 0) on 512-byte files of zeros made in L1 first.
     pub disks: u8,
-    /// The tender's exit status.
+    /// How the tender must end: [`State::Exited`] by itself, or [`State::Stopped`] by the
+    /// `during` script (a service that never exits; its status is then not checked).
+    pub end: State,
+    /// The tender's exit status when it exits by itself.
     pub status: u8,
     /// The expectations.
     pub expect: &'static [Expect],
@@ -66,6 +69,7 @@ const BASE: Case = Case {
     during: None,
     after: None,
     disks: 0,
+    end: State::Exited,
     status: 0,
     expect: &[],
 };
@@ -234,14 +238,40 @@ pub const CASES: &[Case] = &[
         ])],
         ..BASE
     },
+    Case {
+        name: "echo-server",
+        package: "echo-server",
+        options: &["--mem=32", "--net:service=tap0"],
+        args: &["--ipv4=10.0.0.2/24"],
+        setup: Some(TAP_UP),
+        // The service never exits: L1 talks to it over TCP (retrying until it listens), then
+        // stops it.
+        during: Some(
+            "for i in $(seq 1 40); do \
+               echo morgana-echo | timeout 10 nc 10.0.0.2 7 >/tmp/echo.out 2>/dev/null; \
+               [ -s /tmp/echo.out ] && break; sleep 0.5; done; \
+             echo \"echoed: $(cat /tmp/echo.out)\"; touch /tmp/stopped; kill $GUEST_PID\n",
+        ),
+        after: Some(TAP_DOWN),
+        end: State::Stopped,
+        expect: &[
+            Expect::Line("echo-server: 10.0.0.2/24 listening on port 7", ""),
+            Expect::L1(&["echoed: morgana-echo"]),
+        ],
+        ..BASE
+    },
 ];
 
 fn check(case: &Case, o: &Outcome) -> Vec<String> {
     let mut errors = Vec::new();
-    if (o.state, o.status) != (State::Exited, Some(case.status)) {
+    let ended = match case.end {
+        State::Exited => (o.state, o.status) == (State::Exited, Some(case.status)),
+        other => o.state == other,
+    };
+    if !ended {
         errors.push(format!(
-            "ended {:?} with status {:?}, expected to exit with {}",
-            o.state, o.status, case.status
+            "ended {:?} with status {:?}, expected {:?} (status {} when exited)",
+            o.state, o.status, case.end, case.status
         ));
     }
     let output = o.guest_output();
