@@ -1,4 +1,4 @@
-//! Morgana's own workspace tooling on top of [`morgana_build`]: the Xen test lab, the test
+//! Morgana's own workspace tooling on top of [`morgana_build`]: the Xen and KVM test labs, the test
 //! orchestration of `cargo xtask test` and the benchmarks of `cargo xtask bench`.
 //!
 //! None of this is needed to build or run a unikernel, so it is kept out of the library other
@@ -9,6 +9,9 @@
 
 pub mod bench;
 pub mod cli;
+pub mod cpio;
+pub mod debian;
+pub mod kvmlab;
 pub mod stats;
 pub mod test;
 pub mod xenlab;

@@ -1,5 +1,5 @@
-//! `cargo xtask test [--target T] [-p NAME]`: every test of the workspace, target by target,
-//! ending with the list of tests that were skipped and why.
+//! `cargo xtask test [--target T] [-p NAME]`: every test of the workspace, target by target and
+//! then the KVM lab's suite, ending with the list of tests that were skipped and why.
 //!
 //! Tests that lack a prerequisite (KVM, root, a tool) skip through `morgana-testkit`, which
 //! appends `TEST: REASON` to the file named by `MORGANA_SKIP_LOG`; this command points that
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use morgana_build::{Error, Result, Target, Workspace, cargo, io_error, run_checked};
 
-use crate::xenlab;
+use crate::{kvmlab, xenlab};
 
 /// Packages whose tests belong to the hvt target, not to `unix`: they boot images on KVM.
 pub const HVT_TEST_PACKAGES: &[&str] = &["hvt-tests", "morgana-tender"];
@@ -19,26 +19,61 @@ pub const HVT_TEST_PACKAGES: &[&str] = &["hvt-tests", "morgana-tender"];
 /// The environment variable naming the file skipped tests are listed in.
 pub const SKIP_LOG_VAR: &str = "MORGANA_SKIP_LOG";
 
-/// Runs the tests of `target` (every target when `None`), or of one package; every target runs
-/// even when an earlier one failed, and the result says which failed.
+/// The environment variable that turns a skip into a failure (set by CI).
+pub const REQUIRE_ALL_VAR: &str = "MORGANA_REQUIRE_ALL";
+
+/// One part of the test run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The tests of a target.
+    Target(Target),
+    /// The KVM lab's suite: hvt images under nested KVM (QEMU emulating an SVM CPU).
+    KvmLab,
+}
+
+impl Stage {
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Target(t) => t.name(),
+            Stage::KvmLab => "kvmlab",
+        }
+    }
+}
+
+/// Runs the tests of `target` (every target and the KVM lab when `None`), or of one package.
 pub fn run(ws: &Workspace, target: Option<Target>, package: Option<&str>) -> Result<ExitCode> {
+    let stages: Vec<Stage> = match target {
+        Some(t) => vec![Stage::Target(t)],
+        None => Target::ALL
+            .iter()
+            .map(|t| Stage::Target(*t))
+            .chain([Stage::KvmLab])
+            .collect(),
+    };
+    run_stages(ws, &stages, package)
+}
+
+/// Runs `stages`; every stage runs even when an earlier one failed, and the result says which
+/// failed.
+pub fn run_stages(ws: &Workspace, stages: &[Stage], package: Option<&str>) -> Result<ExitCode> {
     let log = ws.target_dir().join("test-skips.log");
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     }
     std::fs::write(&log, "").map_err(|e| io_error(&log, e))?;
-    let targets = target.map_or_else(|| Target::ALL.to_vec(), |t| vec![t]);
     let mut failed = Vec::new();
-    for t in targets {
-        eprintln!("morgana: running the {t} tests");
-        let outcome = match t {
-            Target::Unix => unix(ws, &log, package),
-            Target::Hvt => hvt(ws, &log, package),
-            Target::Xen => xenlab::suite::test(ws, package),
+    for &stage in stages {
+        let name = stage.name();
+        eprintln!("morgana: running the {name} tests");
+        let outcome = match stage {
+            Stage::Target(Target::Unix) => unix(ws, &log, package),
+            Stage::Target(Target::Hvt) => hvt(ws, &log, package),
+            Stage::Target(Target::Xen) => xenlab::suite::test(ws, package),
+            Stage::KvmLab => kvm_lab(ws, &log, package, stages.len() > 1),
         };
         if let Err(e) = outcome {
-            eprintln!("morgana: the {t} tests failed: {e}");
-            failed.push(t.name());
+            eprintln!("morgana: the {name} tests failed: {e}");
+            failed.push(name);
         }
     }
     let skipped = std::fs::read_to_string(&log).map_err(|e| io_error(&log, e))?;
@@ -81,6 +116,25 @@ fn hvt(ws: &Workspace, log: &Path, package: Option<&str>) -> Result<()> {
         return Ok(());
     }
     run_checked(&mut cmd)
+}
+
+/// The KVM lab's suite. Without QEMU it is skipped (listed in the skip log), unless
+/// [`REQUIRE_ALL_VAR`] is `1`; as part of a whole run, `-p` for a package it does not boot
+/// runs nothing.
+fn kvm_lab(ws: &Workspace, log: &Path, package: Option<&str>, in_full_run: bool) -> Result<()> {
+    if in_full_run && kvmlab::suite::select(package).is_empty() {
+        return Ok(());
+    }
+    let qemu = std::process::Command::new("qemu-system-x86_64")
+        .arg("--version")
+        .output();
+    if qemu.is_err() && std::env::var(REQUIRE_ALL_VAR).as_deref() != Ok("1") {
+        let line = "kvmlab: qemu-system-x86_64 is not installed\n";
+        let mut text = std::fs::read_to_string(log).map_err(|e| io_error(log, e))?;
+        text.push_str(line);
+        return std::fs::write(log, text).map_err(|e| io_error(log, e));
+    }
+    kvmlab::suite::test(ws, package)
 }
 
 /// The closing report for the skip log's `lines`.

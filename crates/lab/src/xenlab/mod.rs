@@ -11,7 +11,6 @@
 //! QEMU itself comes from the host (`qemu-system-x86_64`, 10.x from bookworm-backports).
 
 pub mod bench;
-mod cpio;
 mod packages;
 mod scripts;
 pub mod smoke;
@@ -114,7 +113,7 @@ impl Lab {
             }
             std::fs::write(&xen, out.stdout).map_err(|e| io_error(&xen, e))?;
         }
-        let kernel = packages::kernel(&root)?;
+        let kernel = crate::debian::kernel(&root)?;
         // Named after what goes into it, so a change to the scripts rebuilds it.
         let initrd = dir.join(format!("dom0-{:016x}.cpio", packages::recipe_hash()));
         if !initrd.exists() {
@@ -256,7 +255,7 @@ impl Lab {
 }
 
 fn guest_archive(guests: &[Guest]) -> Result<Vec<u8>> {
-    let mut c = cpio::Cpio::default();
+    let mut c = crate::cpio::Cpio::default();
     let mut seen = BTreeSet::new();
     let mut plan = String::new();
     for (i, g) in guests.iter().enumerate() {
