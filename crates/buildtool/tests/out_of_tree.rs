@@ -177,6 +177,9 @@ fn a_project_in_another_directory_builds_and_runs_its_unikernel() {
             "run",
             "--target",
             "hvt",
+            // This host's KVM may be one that cannot run SSE in a guest (KVM-PVM): boot the
+            // soft-float variant; hard-float images are booted in the KVM lab.
+            "--float=soft",
             "-p",
             "greeter",
             "--",

@@ -66,8 +66,18 @@ const HIDDEN: &[(u32, Option<u32>, Reg, u32)] = &[
     (7, Some(1), Reg::Eax, (1 << 4) | (1 << 5)),
     // Leaf 0x8000_0001 ECX: SSE4A (6), XOP (11), FMA4 (16); EDX: MMX extensions (22),
     // 3DNow! extensions (30), 3DNow! (31).
-    (0x8000_0001, None, Reg::Ecx, (1 << 6) | (1 << 11) | (1 << 16)),
-    (0x8000_0001, None, Reg::Edx, (1 << 22) | (1 << 30) | (1 << 31)),
+    (
+        0x8000_0001,
+        None,
+        Reg::Ecx,
+        (1 << 6) | (1 << 11) | (1 << 16),
+    ),
+    (
+        0x8000_0001,
+        None,
+        Reg::Edx,
+        (1 << 22) | (1 << 30) | (1 << 31),
+    ),
 ];
 
 /// The leaf that describes XSAVE state components: emptied for a soft-float image.
@@ -134,12 +144,21 @@ mod tests {
         // Leaf 1: SSE/SSE2/MMX gone, FXSR (24), TSC (4), APIC (9) kept; no SSE3..AVX, XSAVE;
         // RDRAND (30) and hypervisor (31) kept.
         assert_eq!(e[0].edx & (1 << 25 | 1 << 26 | 1 << 23), 0);
-        assert_eq!(e[0].edx & (1 << 24 | 1 << 4 | 1 << 9), 1 << 24 | 1 << 4 | 1 << 9);
-        assert_eq!(e[0].ecx & (1 | 1 << 19 | 1 << 20 | 1 << 26 | 1 << 27 | 1 << 28), 0);
+        assert_eq!(
+            e[0].edx & (1 << 24 | 1 << 4 | 1 << 9),
+            1 << 24 | 1 << 4 | 1 << 9
+        );
+        assert_eq!(
+            e[0].ecx & (1 | 1 << 19 | 1 << 20 | 1 << 26 | 1 << 27 | 1 << 28),
+            0
+        );
         assert_eq!(e[0].ecx & (1 << 30 | 1 << 31), 1 << 30 | 1 << 31);
         // Leaf 7.0: no AVX2, SHA, AVX-512; BMI1 (3), BMI2 (8), RDSEED (18) kept.
         assert_eq!(e[1].ebx & (1 << 5 | 1 << 16 | 1 << 29), 0);
-        assert_eq!(e[1].ebx & (1 << 3 | 1 << 8 | 1 << 18), 1 << 3 | 1 << 8 | 1 << 18);
+        assert_eq!(
+            e[1].ebx & (1 << 3 | 1 << 8 | 1 << 18),
+            1 << 3 | 1 << 8 | 1 << 18
+        );
         assert_eq!(e[1].ecx & (1 << 9 | 1 << 10), 0);
         assert_eq!(e[2].eax & (1 << 4), 0);
         // No XSAVE components at all.

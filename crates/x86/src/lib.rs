@@ -102,8 +102,14 @@ mod tests {
     fn xcr0_follows_what_cpuid_offers() {
         assert_eq!(xcr0_for(0, 0b111), None);
         assert_eq!(xcr0_for(CPUID1_ECX_XSAVE, 0b11), Some(0b11));
-        assert_eq!(xcr0_for(CPUID1_ECX_XSAVE | CPUID1_ECX_AVX, 0b111), Some(0b111));
+        assert_eq!(
+            xcr0_for(CPUID1_ECX_XSAVE | CPUID1_ECX_AVX, 0b111),
+            Some(0b111)
+        );
         // AVX offered by CPUID but not by XSAVE's state mask: not enabled.
-        assert_eq!(xcr0_for(CPUID1_ECX_XSAVE | CPUID1_ECX_AVX, 0b11), Some(0b11));
+        assert_eq!(
+            xcr0_for(CPUID1_ECX_XSAVE | CPUID1_ECX_AVX, 0b11),
+            Some(0b11)
+        );
     }
 }

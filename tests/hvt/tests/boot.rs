@@ -237,3 +237,33 @@ fn interface_libraries_compile_for_hvt_unchanged() {
     }
     assert!(Path::new(&ws.root).join("crates/vnet/src/lib.rs").exists());
 }
+
+/// A hard-float image on this host's KVM: either it computes the known results (a KVM that
+/// runs SSE in a guest), or the tender says in one line why it stopped and what to do instead
+/// (KVM-PVM stops at the first SSE compare): never a bare "internal error".
+#[test]
+fn a_hard_float_image_runs_or_the_tender_says_why_not() {
+    require!(Prereq::Kvm);
+    let image = hvt::build(&workspace(), "conformance-fpu", Profile::Release).expect("builds");
+    let out = run(
+        Command::new(tender()).arg("--mem=4").arg(&image),
+        Duration::from_secs(120),
+    );
+    if out.code == Some(0) {
+        let guest = guest_output(&out);
+        assert!(guest.starts_with("H(100) bits 0x4014bfdfe4591243\npcmpeqb mask 0x7ded\n"));
+        assert!(guest.ends_with("scalar mul-add bits 0xc038666666666666\nSUCCESS\n"));
+    } else {
+        assert_eq!(out.code, Some(1), "{}", out.stderr);
+        let (head, tail) = out
+            .stderr
+            .split_once(": this host's KVM could not run")
+            .unwrap_or_else(|| panic!("no explanation in {:?}", out.stderr));
+        assert!(head.starts_with("morgana-hvt: KVM: internal error exit at rip=0x"));
+        assert_eq!(
+            tail,
+            " an instruction of this hard-float image (KVM-PVM cannot run SSE in a guest); \
+             build it with --float=soft, or run it in the KVM lab (cargo xtask kvmlab)\n"
+        );
+    }
+}

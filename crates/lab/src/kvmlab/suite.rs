@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use morgana_build::baremetal::Float;
 use morgana_build::{Error, Profile, Result, Workspace, hvt};
 
 use super::{Echo, Guest, Lab, Outcome, Run, State};
@@ -39,6 +40,9 @@ pub struct Case {
     pub name: &'static str,
     /// The package whose image is booted.
     pub package: &'static str,
+    /// Its float mode: the lab runs hard-float images, and soft-float ones where the point is
+    /// what a soft-float image is shown.
+    pub float: Float,
     /// Tender options.
     pub options: &'static [&'static str],
     /// The guest's arguments.
@@ -63,6 +67,7 @@ pub struct Case {
 const BASE: Case = Case {
     name: "",
     package: "",
+    float: Float::Hard,
     options: &["--mem=4"],
     args: &[],
     setup: None,
@@ -83,8 +88,43 @@ const TAP_UP: &str =
     "tunctl -t tap0 >/dev/null && ip addr add 10.0.0.1/24 dev tap0 && ip link set tap0 up\n";
 const TAP_DOWN: &str = "tunctl -d tap0 >/dev/null\n";
 
+/// What `conformance-fpu` prints in every build: the same bits with or without SSE.
+const FPU_H100: &str = "H(100) bits 0x4014bfdfe4591243";
+const FPU_MASK: &str = "pcmpeqb mask 0x7ded";
+const FPU_SCALAR: &str = "scalar mul-add bits 0xc038666666666666";
+
 /// The suite.
 pub const CASES: &[Case] = &[
+    // SSE arithmetic, and AVX enabled at boot and used after detection by CPUID: the
+    // counterpart of Solo5's `test_fpu`, which a KVM that cannot run SSE in a guest fails.
+    Case {
+        name: "conformance-fpu",
+        package: "conformance-fpu",
+        expect: &[Expect::Output(&[
+            FPU_H100,
+            FPU_MASK,
+            "avx offered: yes",
+            "avx mul-add bits 0xc038666666666666",
+            FPU_SCALAR,
+            "SUCCESS",
+        ])],
+        ..BASE
+    },
+    // The same program soft-float: the same numbers without vector instructions, and the
+    // tender shows it no AVX although the CPU has it.
+    Case {
+        name: "conformance-fpu-soft",
+        package: "conformance-fpu",
+        float: Float::Soft,
+        expect: &[Expect::Output(&[
+            FPU_H100,
+            FPU_MASK,
+            "avx offered: no",
+            FPU_SCALAR,
+            "SUCCESS",
+        ])],
+        ..BASE
+    },
     Case {
         name: "hello",
         package: "hello",
@@ -309,11 +349,11 @@ pub fn select(only: Option<&str>) -> Vec<&'static Case> {
         .collect()
 }
 
-/// The guests for `cases`, with images from `image` (the package's name in, the image's path
-/// out): the suite runs soft-float or hard-float builds alike.
+/// The guests for `cases`, with images from `image` (the package's name and float mode in,
+/// the image's path out).
 pub fn guests(
     cases: &[&Case],
-    mut image: impl FnMut(&str) -> Result<PathBuf>,
+    mut image: impl FnMut(&str, Float) -> Result<PathBuf>,
 ) -> Result<Vec<Guest>> {
     let strings = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     cases
@@ -331,7 +371,7 @@ pub fn guests(
             }
             Ok(Guest {
                 name: c.name.to_string(),
-                image: image(c.package)?,
+                image: image(c.package, c.float)?,
                 options,
                 args: strings(c.args),
                 files: Vec::new(),
@@ -377,14 +417,16 @@ pub fn report(cases: &[&Case], run: &Run) -> usize {
     failed
 }
 
-/// Builds the suite's images (release, ordinary hvt) and the lab, boots them all in one lab
-/// run and checks each.
+/// Builds the suite's images (release; hard-float unless a case says otherwise) and the lab,
+/// boots them all in one lab run and checks each.
 pub fn test(ws: &Workspace, only: Option<&str>) -> Result<()> {
     let cases = select(only);
     if cases.is_empty() {
         return Err(Error::Usage("no kvmlab test matches that package".into()));
     }
-    let guests = guests(&cases, |package| hvt::build(ws, package, Profile::Release))?;
+    let guests = guests(&cases, |package, float| {
+        hvt::build_in(ws, &ws.target_dir(), package, Profile::Release, float)
+    })?;
     let lab = Lab::assemble(ws)?;
     let run = lab.run(&guests, Echo::Prefixed)?;
     match report(&cases, &run) {
@@ -457,7 +499,7 @@ mod tests {
     #[test]
     fn many_disks_become_options_and_files() {
         let cases = select(Some("conformance-mft_maxdevices"));
-        let g = guests(&cases, |p| Ok(PathBuf::from(format!("{p}.hvt")))).unwrap();
+        let g = guests(&cases, |p, _| Ok(PathBuf::from(format!("{p}.hvt")))).unwrap();
         assert_eq!(g[0].options.len(), 64);
         assert_eq!(g[0].options[1], "--block:storage0=/disks/m0");
         assert_eq!(g[0].options[63], "--block:storage62=/disks/m62");

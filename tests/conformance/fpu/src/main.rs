@@ -98,7 +98,9 @@ async fn app(_spawner: morgana::Spawner) -> Result<(), morgana::Error> {
         // SAFETY: CPUID says the CPU has AVX and the system enabled its state.
         let got = avx_fold(unsafe { mul_add_avx(black_box(AVX_A), black_box(AVX_B)) });
         if got != expected {
-            return Err(morgana::Error::from("the AVX result differs from the scalar one"));
+            return Err(morgana::Error::from(
+                "the AVX result differs from the scalar one",
+            ));
         }
         morgana::println!("avx mul-add bits {got:#018x}");
     }
