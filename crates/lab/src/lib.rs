@@ -14,4 +14,5 @@ pub mod debian;
 pub mod kvmlab;
 pub mod stats;
 pub mod test;
+pub mod watchdog;
 pub mod xenlab;

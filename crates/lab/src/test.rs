@@ -87,7 +87,9 @@ pub fn run_stages(ws: &Workspace, stages: &[Stage], package: Option<&str>) -> Re
 
 fn unix(ws: &Workspace, log: &Path, package: Option<&str>) -> Result<()> {
     let mut cmd = cargo();
-    cmd.current_dir(&ws.root).env(SKIP_LOG_VAR, log).arg("test");
+    cmd.current_dir(&ws.root)
+        .env(SKIP_LOG_VAR, log)
+        .args(["test", "--no-fail-fast"]);
     match package {
         Some(p) => {
             cmd.args(["--package", p]);
@@ -106,7 +108,9 @@ fn unix(ws: &Workspace, log: &Path, package: Option<&str>) -> Result<()> {
 /// boot tests of the unikernels.
 fn hvt(ws: &Workspace, log: &Path, package: Option<&str>) -> Result<()> {
     let mut cmd = cargo();
-    cmd.current_dir(&ws.root).env(SKIP_LOG_VAR, log).arg("test");
+    cmd.current_dir(&ws.root)
+        .env(SKIP_LOG_VAR, log)
+        .args(["test", "--no-fail-fast"]);
     for p in HVT_TEST_PACKAGES {
         if package.is_none_or(|only| only == *p) {
             cmd.args(["--package", p]);

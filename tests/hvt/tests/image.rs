@@ -11,6 +11,7 @@ use morgana_build::elf::{
     PT_NOTE,
 };
 use morgana_build::{Profile, Workspace, hvt};
+use morgana_hvt_abi::notes::FloatNote;
 
 /// The image of `package`, built once per test binary.
 fn built(package: &'static str, cell: &'static OnceLock<PathBuf>) -> &'static PathBuf {
@@ -130,9 +131,12 @@ fn manifest_note_is_alone_in_its_pt_note_with_the_exact_bytes() {
 fn every_note_has_its_own_pt_note_inside_the_read_only_segment() {
     let img = hello();
     let notes: Vec<_> = img.segments.iter().filter(|s| s.kind == PT_NOTE).collect();
-    assert_eq!(notes.len(), 3);
+    assert_eq!(notes.len(), 4);
     let parsed = img.notes().unwrap();
     assert_eq!(parsed[0].name, b"OpenBSD", "the OpenBSD note comes first");
+    // Morgana's float note last: this (release, default) image is hard-float.
+    assert_eq!(parsed[3].name, b"Morgana");
+    assert_eq!(parsed[3].raw, FloatNote::new(false).encode());
     for (segment, note) in notes.iter().zip(&parsed) {
         assert_eq!(
             segment.filesz as usize,

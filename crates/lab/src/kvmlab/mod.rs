@@ -159,15 +159,8 @@ impl Lab {
                 .sum::<u64>(),
         );
         let pid = child.id();
-        // A watchdog ends this QEMU (by its PID) if the lab overruns its budget.
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-        let watchdog = std::thread::spawn(move || {
-            if done_rx.recv_timeout(budget).is_err() {
-                let _ = Command::new("kill").arg(pid.to_string()).status();
-                return true;
-            }
-            false
-        });
+        // The watchdog ends this QEMU (by its PID) if the lab overruns its budget.
+        let watchdog = crate::watchdog::Watchdog::start(pid, budget);
         let stdout = child
             .stdout
             .take()
@@ -207,8 +200,7 @@ impl Lab {
         run.total_ms = ms(started);
         let _ = child.kill();
         let _ = child.wait();
-        let _ = done_tx.send(());
-        let timed_out = watchdog.join().unwrap_or(false);
+        let timed_out = watchdog.finish();
         run.smoke = parser.smoke;
         if run.outcomes.len() < guests.len() {
             return Err(Error::Other(format!(

@@ -191,15 +191,8 @@ impl Lab {
         );
         let started = Instant::now();
         let pid = child.id();
-        // A watchdog ends this QEMU (by its PID) if the lab overruns its budget.
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-        let watchdog = std::thread::spawn(move || {
-            if done_rx.recv_timeout(budget).is_err() {
-                let _ = Command::new("kill").arg(pid.to_string()).status();
-                return true;
-            }
-            false
-        });
+        // The watchdog ends this QEMU (by its PID) if the lab overruns its budget.
+        let watchdog = crate::watchdog::Watchdog::start(pid, budget);
         let stdout = child
             .stdout
             .take()
@@ -234,8 +227,7 @@ impl Lab {
         }
         let _ = child.kill();
         let _ = child.wait();
-        let _ = done_tx.send(());
-        let timed_out = watchdog.join().unwrap_or(false);
+        let timed_out = watchdog.finish();
         if outcomes.len() < guests.len() {
             return Err(Error::Other(format!(
                 "the lab stopped after {} of {} guests{} ({:.0} s); serial log: {}",
