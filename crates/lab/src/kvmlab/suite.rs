@@ -484,7 +484,10 @@ mod tests {
             ..good.clone()
         };
         assert!(!check(trap, &timed_out).is_empty());
-        let hello = &CASES[1];
+        let hello = CASES
+            .iter()
+            .find(|c| c.name == "conformance-hello")
+            .expect("the hello case");
         let out = outcome(
             &[
                 "Solo5: banner",
