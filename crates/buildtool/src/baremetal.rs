@@ -9,7 +9,10 @@
 //! - `RUSTC_BOOTSTRAP=1`, `-Zbuild-std=core,alloc` and `-Zjson-target-spec` are set for that
 //!   one cargo call, and nothing else in the environment changes but the C settings below;
 //! - `CC_<target>`, `AR_<target>` and `CFLAGS_<target>` give C code built with the `cc` crate
-//!   freestanding flags that match the image's float mode, and the headers of Morgana's libc.
+//!   freestanding flags that match the image's float mode, and the headers of Morgana's libc;
+//!   `BINDGEN_EXTRA_CLANG_ARGS_<target>` gives bindgen, run by `-sys` crates' build scripts,
+//!   the same view of C, so their bindings describe the image and not the host;
+//! - `--cfg getrandom_backend="custom"` joins the user's rustflags ([`RustflagsPlan`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -139,6 +142,59 @@ pub fn c_flags(float: Float) -> String {
     )
 }
 
+/// Compiler flags every image build adds to the user's own: `getrandom` 0.3 then calls the
+/// custom backend the facade provides (it knows no `target_os = "hvt"` or `"xen"`).
+pub const IMAGE_RUSTFLAGS: &[&str] = &["--cfg", "getrandom_backend=\"custom\""];
+
+/// How [`IMAGE_RUSTFLAGS`] reach cargo without replacing flags the user set: cargo takes the
+/// first of `CARGO_ENCODED_RUSTFLAGS`, `RUSTFLAGS` and the config files' rustflags, so ours go
+/// into whichever the user uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RustflagsPlan {
+    /// Set `CARGO_ENCODED_RUSTFLAGS` to this (the user's, then ours, 0x1f-separated).
+    Encoded(String),
+    /// Set `RUSTFLAGS` to this (the user's, then ours).
+    Plain(String),
+    /// Pass `--config` with this `build.rustflags` array, which cargo appends to the one in the
+    /// user's config files. (A config that sets `target.<triple>.rustflags` for the image
+    /// target makes cargo ignore `build.rustflags`: such a config must add the flags itself.)
+    Config(String),
+}
+
+impl RustflagsPlan {
+    /// The plan for the user's `CARGO_ENCODED_RUSTFLAGS` and `RUSTFLAGS` values.
+    pub fn new(encoded: Option<&str>, plain: Option<&str>) -> RustflagsPlan {
+        match (encoded, plain) {
+            (Some(e), _) => {
+                let mut all: Vec<&str> = e.split('\x1f').filter(|f| !f.is_empty()).collect();
+                all.extend(IMAGE_RUSTFLAGS);
+                RustflagsPlan::Encoded(all.join("\x1f"))
+            }
+            (None, Some(p)) => {
+                let mut all: Vec<&str> = p.split_whitespace().collect();
+                all.extend(IMAGE_RUSTFLAGS);
+                RustflagsPlan::Plain(all.join(" "))
+            }
+            (None, None) => {
+                let quoted: Vec<String> = IMAGE_RUSTFLAGS
+                    .iter()
+                    .map(|f| format!("\"{}\"", f.replace('\\', "\\\\").replace('"', "\\\"")))
+                    .collect();
+                RustflagsPlan::Config(format!("build.rustflags=[{}]", quoted.join(", ")))
+            }
+        }
+    }
+
+    /// Applies the plan to a cargo command.
+    pub fn apply(&self, cmd: &mut Command) {
+        match self {
+            RustflagsPlan::Encoded(v) => cmd.env("CARGO_ENCODED_RUSTFLAGS", v),
+            RustflagsPlan::Plain(v) => cmd.env("RUSTFLAGS", v),
+            RustflagsPlan::Config(v) => cmd.arg("--config").arg(v),
+        };
+    }
+}
+
 impl BareMetal {
     /// Writes the target JSON into `dir` (only when it changed, so cargo's fingerprints stay
     /// valid); returns its path.
@@ -169,6 +225,12 @@ impl BareMetal {
             .env(format!("CC_{env_target}"), "cc")
             .env(format!("AR_{env_target}"), "ar")
             .env(format!("CFLAGS_{env_target}"), c_flags(self.float))
+            // Build scripts that run bindgen parse C with the same view as cc's: the image's
+            // headers and flags, not the host's.
+            .env(
+                format!("BINDGEN_EXTRA_CLANG_ARGS_{env_target}"),
+                c_flags(self.float),
+            )
             .arg("build")
             .arg("--target")
             .arg(&json)
@@ -177,6 +239,9 @@ impl BareMetal {
                 "-Zbuild-std=core,alloc",
                 "-Zbuild-std-features=compiler-builtins-mem",
             ]);
+        let encoded = std::env::var("CARGO_ENCODED_RUSTFLAGS").ok();
+        let plain = std::env::var("RUSTFLAGS").ok();
+        RustflagsPlan::new(encoded.as_deref(), plain.as_deref()).apply(&mut cmd);
         Ok(cmd)
     }
 
@@ -236,6 +301,29 @@ fn absolute(ws: &Workspace, dir: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_rustflags_join_the_users_own() {
+        let cfg = "getrandom_backend=\"custom\"";
+        assert_eq!(
+            RustflagsPlan::new(Some("-Copt-level=s\x1f-Cdebuginfo=1"), Some("-Cignored")),
+            RustflagsPlan::Encoded(format!("-Copt-level=s\x1f-Cdebuginfo=1\x1f--cfg\x1f{cfg}"))
+        );
+        assert_eq!(
+            RustflagsPlan::new(Some(""), None),
+            RustflagsPlan::Encoded(format!("--cfg\x1f{cfg}"))
+        );
+        assert_eq!(
+            RustflagsPlan::new(None, Some(" -Copt-level=s  -Ctarget-cpu=native ")),
+            RustflagsPlan::Plain(format!("-Copt-level=s -Ctarget-cpu=native --cfg {cfg}"))
+        );
+        assert_eq!(
+            RustflagsPlan::new(None, None),
+            RustflagsPlan::Config(
+                r#"build.rustflags=["--cfg", "getrandom_backend=\"custom\""]"#.into()
+            )
+        );
+    }
 
     #[test]
     fn target_files_name_no_path_and_are_not_rewritten() {

@@ -57,7 +57,7 @@ fn create_project(dir: &Path) {
     // got the image target's freestanding flags and Morgana's headers.
     write(
         &dir.join("cpart/Cargo.toml"),
-        "[package]\nname = \"cpart\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[build-dependencies]\ncc = \"1.2\"\n",
+        "[package]\nname = \"cpart\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[build-dependencies]\ncc = \"1.2\"\nbindgen = \"0.73\"\n",
     );
     write(
         &dir.join("cpart/build.rs"),
@@ -68,30 +68,47 @@ fn create_project(dir: &Path) {
         build.define("EXPECT_IMAGE_FLAGS", None);
     }
     build.file("cpart.c").compile("cpart");
+    // Bindings generated at build time, as most -sys crates do: bindgen must parse the header
+    // with the image's headers (for hvt and xen) or the host's (for unix).
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    bindgen::Builder::default()
+        .header("cpart.h")
+        .use_core()
+        .allowlist_function("cpart_.*")
+        .generate()
+        .expect("bindgen parses cpart.h")
+        .write_to_file(out.join("bindings.rs"))
+        .unwrap();
 }
 "#,
     );
     write(
         &dir.join("cpart/cpart.c"),
         r#"#include <stdio.h>
+#include "cpart.h"
 #if defined(EXPECT_IMAGE_FLAGS) && __STDC_HOSTED__
 #error "C code for an image was compiled with the host's flags"
 #endif
-int cpart_describe(char *out, unsigned long len, int n) {
-    return snprintf(out, len, "C says %d is %s", n, n % 2 ? "odd" : "even");
+int cpart_describe(char *out, size_t len, int32_t n) {
+    return snprintf(out, len, "C says %d is %s", (int)n, n % 2 ? "odd" : "even");
 }
 "#,
     );
     write(
+        &dir.join("cpart/cpart.h"),
+        "#include <stddef.h>\n#include <stdint.h>\nint cpart_describe(char *out, size_t len, int32_t n);\n",
+    );
+    write(
         &dir.join("cpart/src/lib.rs"),
         r#"#![no_std]
-unsafe extern "C" {
-    fn cpart_describe(out: *mut u8, len: usize, n: i32) -> i32;
+mod bindings {
+    #![allow(non_camel_case_types)]
+    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
 /// The C library's sentence about `n`, written into `buf`.
 pub fn describe(n: i32, buf: &mut [u8; 64]) -> &str {
     // SAFETY: the C function writes at most `len` bytes, NUL included, into `out`.
-    let written = unsafe { cpart_describe(buf.as_mut_ptr(), buf.len(), n) };
+    let written = unsafe { bindings::cpart_describe(buf.as_mut_ptr().cast(), buf.len(), n) };
     let len = usize::try_from(written).unwrap_or(0).min(buf.len() - 1);
     core::str::from_utf8(&buf[..len]).unwrap_or("?")
 }

@@ -145,6 +145,9 @@ macro_rules! main {
 #[cfg(morgana_hosted)]
 pub use backend::block_on;
 
+#[cfg(not(morgana_hosted))]
+mod getrandom_backend;
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::backend::start;

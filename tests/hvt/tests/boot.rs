@@ -71,6 +71,22 @@ fn globals_entropy_and_time_succeed() {
     }
 }
 
+/// `getrandom` 0.2 and 0.3 and `OsRng`, used as third-party crates use them, draw from
+/// Morgana's entropy: nothing else could serve them on hvt.
+#[test]
+fn getrandom_draws_from_the_platform_with_no_user_code() {
+    require!(Prereq::Kvm);
+    let out = boot(&["--mem=4"], "conformance-getrandom", &[]);
+    assert_eq!(
+        guest_output(&out),
+        "getrandom 0.2: two different 32-byte draws\n\
+         getrandom 0.3: two different 32-byte draws\n\
+         rand_core OsRng: two different 32-byte draws\n\
+         SUCCESS\n"
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
+
 #[test]
 fn cpu_traps_are_reported_and_halt_with_255() {
     require!(Prereq::Kvm);

@@ -148,6 +148,17 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        name: "conformance-getrandom",
+        package: "conformance-getrandom",
+        expect: &[Expect::Output(&[
+            "getrandom 0.2: two different 32-byte draws",
+            "getrandom 0.3: two different 32-byte draws",
+            "rand_core OsRng: two different 32-byte draws",
+            "SUCCESS",
+        ])],
+        ..BASE
+    },
+    Case {
         name: "conformance-quiet",
         package: "conformance-quiet",
         args: &["--solo5:quiet"],

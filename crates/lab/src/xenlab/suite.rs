@@ -72,6 +72,23 @@ pub const CASES: &[Case] = &[
         max_cpu_ms: None,
     },
     Case {
+        name: "getrandom",
+        package: "conformance-getrandom",
+        args: &[],
+        dom0: None,
+        status: Some(0),
+        console: Some(&[
+            "getrandom 0.2: two different 32-byte draws",
+            "getrandom 0.3: two different 32-byte draws",
+            "rand_core OsRng: two different 32-byte draws",
+            "SUCCESS",
+        ]),
+        console_contains: None,
+        disk0: None,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
         name: "clock",
         package: "xen-clock",
         args: &[],
