@@ -2,9 +2,12 @@
 //! (`TARGET_DIR/xen/NAME.xl`), built as every bare-metal target is ([`crate::baremetal`]).
 //!
 //! The xl config's `vif` and `disk` lines come from the devices the application declares,
-//! which the image carries in its `.morgana.devices` section (one `KIND:NAME` line each).
+//! which the image carries in its `.morgana.devices` section (format: `morgana_xen_abi::devices`).
 
 use std::path::{Path, PathBuf};
+
+use morgana_xen_abi::devices::{self as abi, DeviceLine};
+pub use morgana_xen_abi::devices::{DecodeError, DeviceKind};
 
 use crate::baremetal::{self, Float, XEN};
 use crate::{Error, Profile, Result, Workspace, io_error};
@@ -17,8 +20,8 @@ pub const DEFAULT_MEMORY_MIB: u32 = 32;
 /// A device declared by the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeclaredDevice {
-    /// `net` or `block`.
-    pub kind: String,
+    /// What kind of device it is.
+    pub kind: DeviceKind,
     /// The device's name.
     pub name: String,
 }
@@ -110,7 +113,7 @@ pub fn xl_config(c: &XlConfig<'_>) -> String {
     let nets: Vec<String> = c
         .devices
         .iter()
-        .filter(|d| d.kind == "net")
+        .filter(|d| d.kind == DeviceKind::Net)
         .enumerate()
         .map(|(i, d)| {
             let mac = format!("00:16:3e:00:00:{:02x}", i + 1);
@@ -127,7 +130,7 @@ pub fn xl_config(c: &XlConfig<'_>) -> String {
     let disks: Vec<String> = c
         .devices
         .iter()
-        .filter(|d| d.kind == "block")
+        .filter(|d| d.kind == DeviceKind::Block)
         .enumerate()
         .map(|(i, d)| {
             let vdev = format!("xvd{}", (b'a' + i as u8) as char);
@@ -149,24 +152,27 @@ pub fn xl_config(c: &XlConfig<'_>) -> String {
     s
 }
 
-/// Reads the devices an image declares from its `.morgana.devices` section.
+/// Reads the devices an image declares from its `.morgana.devices` section (none when the
+/// image has no such section).
 pub fn read_devices(image: &Path) -> Result<Vec<DeclaredDevice>> {
     let bytes = std::fs::read(image).map_err(|e| io_error(image, e))?;
-    let section = elf_section(&bytes, ".morgana.devices")
+    let section = elf_section(&bytes, abi::SECTION)
         .ok_or_else(|| Error::Other(format!("{}: not an ELF64 image", image.display())))?;
-    parse_devices(section.unwrap_or_default())
-        .ok_or_else(|| Error::Other(format!("{}: malformed device list", image.display())))
+    parse_devices(section.unwrap_or_default()).map_err(|e| {
+        Error::Other(format!(
+            "{}: malformed device list in {}: {e}",
+            image.display(),
+            abi::SECTION
+        ))
+    })
 }
 
-/// Parses `KIND:NAME` lines.
-pub fn parse_devices(bytes: &[u8]) -> Option<Vec<DeclaredDevice>> {
-    std::str::from_utf8(bytes)
-        .ok()?
-        .lines()
+/// Parses a device list (the contents of the `.morgana.devices` section).
+pub fn parse_devices(bytes: &[u8]) -> std::result::Result<Vec<DeclaredDevice>, DecodeError> {
+    abi::decode(bytes)
         .map(|line| {
-            let (kind, name) = line.split_once(':')?;
-            matches!(kind, "net" | "block").then(|| DeclaredDevice {
-                kind: kind.to_string(),
+            line.map(|DeviceLine { kind, name }| DeclaredDevice {
+                kind,
                 name: name.to_string(),
             })
         })
@@ -193,14 +199,28 @@ mod tests {
     #[test]
     fn device_lines_parse_and_refuse_junk() {
         let d = parse_devices(b"net:service\nblock:storage\n").unwrap();
-        assert_eq!(d.len(), 2);
         assert_eq!(
-            (d[1].kind.as_str(), d[1].name.as_str()),
-            ("block", "storage")
+            d,
+            [
+                DeclaredDevice {
+                    kind: DeviceKind::Net,
+                    name: "service".to_string()
+                },
+                DeclaredDevice {
+                    kind: DeviceKind::Block,
+                    name: "storage".to_string()
+                }
+            ]
         );
         assert_eq!(parse_devices(b"").unwrap(), vec![]);
-        assert_eq!(parse_devices(b"tape:x\n"), None);
-        assert_eq!(parse_devices(b"net\n"), None);
+        assert_eq!(
+            parse_devices(b"tape:x\n"),
+            Err(DecodeError::UnknownKind { line: 1 })
+        );
+        assert_eq!(
+            parse_devices(b"net\n"),
+            Err(DecodeError::MissingColon { line: 1 })
+        );
     }
 
     #[test]

@@ -230,7 +230,8 @@ macro_rules! __entry {
     ($app:path, $devices:ident) => {
         const __MORGANA_DEVICES_NOTE_LEN: usize =
             $crate::__private::devices_note::encoded_len($devices);
-        // The declarations, for the build tool's xl config.
+        // The declarations, for the build tool's xl config (the section is
+        // `morgana_xen_abi::devices::SECTION`; an attribute needs the literal).
         #[used]
         #[unsafe(link_section = ".morgana.devices")]
         static __MORGANA_DEVICES_NOTE: [u8; __MORGANA_DEVICES_NOTE_LEN] =

@@ -5,8 +5,8 @@
 //!   `MORGANA_REQUIRE_ALL=1`.
 //! - [`process`]: child processes, guarded ([`Process`], killed by PID when dropped) or run to
 //!   completion under a time limit ([`run`]).
-//! - [`netns`]: network namespaces made by one test, with tap devices, deleted when dropped
-//!   ([`Netns`]).
+//! - [`netns`]: network namespaces made by one test, with tap devices and veth pairs between
+//!   them, deleted when dropped ([`Netns`]). The benchmarks of `cargo xtask bench` use them too.
 
 pub mod netns;
 pub mod prereq;

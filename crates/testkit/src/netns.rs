@@ -5,6 +5,9 @@
 //! Creating one needs [`Prereq::Tap`](crate::Prereq::Tap): check it with
 //! [`require!`](crate::require) first, so a host without it skips the test instead of failing.
 //!
+//! [`Netns::add_tap`] puts a tap in a namespace; [`Netns::link_veth`] joins two namespaces with
+//! a veth pair.
+//!
 //! Inside a namespace, [`Netns::command`] runs programs (the unikernel, `curl`...; start them
 //! with [`Process`](crate::Process) or [`run`](crate::run)), [`Netns::enter`] runs Rust code
 //! (`std::net` clients, raw sockets) on a thread moved into it, and [`Netns::send_frames`]
@@ -105,6 +108,36 @@ impl Netns {
             self.ip(&["addr", "add", addr, "dev", tap]);
         }
         self.ip(&["link", "set", "dev", tap, "up"]);
+    }
+
+    /// Joins this namespace to `other` with a veth pair: interface `name` here with address
+    /// `cidr`, interface `peer_name` in `other` with address `peer_cidr` (CIDR notation, e.g.
+    /// `10.79.0.1/24`), both up. The pair goes away with either namespace.
+    ///
+    /// # Panics
+    /// If a step fails (a name taken, an invalid address).
+    pub fn link_veth(
+        &self,
+        other: &Netns,
+        (name, cidr): (&str, &str),
+        (peer_name, peer_cidr): (&str, &str),
+    ) {
+        self.ip(&[
+            "link",
+            "add",
+            name,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            peer_name,
+            "netns",
+            &other.name,
+        ]);
+        self.ip(&["addr", "add", cidr, "dev", name]);
+        self.ip(&["link", "set", "dev", name, "up"]);
+        other.ip(&["addr", "add", peer_cidr, "dev", peer_name]);
+        other.ip(&["link", "set", "dev", peer_name, "up"]);
     }
 
     /// A statistics counter of interface `ifname`, e.g. `rx_packets` (see
@@ -261,6 +294,8 @@ fn attach_tap(tap: &str) -> OwnedFd {
 mod tests {
     use super::*;
     use crate::{Prereq, require};
+    use std::io::{Read, Write};
+    use std::net::{Ipv4Addr, TcpListener};
     use std::path::Path;
 
     #[test]
@@ -290,5 +325,43 @@ mod tests {
         drop(tap);
         drop(ns);
         assert!(!Path::new(&path).exists());
+    }
+
+    #[test]
+    fn a_veth_pair_joins_two_namespaces() {
+        require!(Prereq::Tap);
+        let (a, b) = (Netns::new("kit-a"), Netns::new("kit-b"));
+        a.link_veth(&b, ("mgkitv0", "10.98.0.1/24"), ("mgkitv1", "10.98.0.2/24"));
+        // Each end is in its own namespace only, administratively up (flags: UP, BROADCAST,
+        // MULTICAST; the carrier comes up a moment later).
+        let flags = |ns: &Netns, ifname: &str| {
+            let out = crate::run(
+                ns.command("cat")
+                    .arg(format!("/sys/class/net/{ifname}/flags")),
+                Duration::from_secs(10),
+            );
+            (out.code, out.stdout)
+        };
+        assert_eq!(flags(&a, "mgkitv0"), (Some(0), "0x1003\n".to_string()));
+        assert_eq!(flags(&b, "mgkitv1"), (Some(0), "0x1003\n".to_string()));
+        assert_eq!(flags(&a, "mgkitv1"), (Some(1), String::new()));
+        assert_eq!(flags(&b, "mgkitv0"), (Some(1), String::new()));
+        // A connection from one namespace reaches the other over the pair, from the address
+        // given to this end. The listener's socket stays in `b` on this thread.
+        let listener = b.enter(|| TcpListener::bind("10.98.0.2:7007").expect("bind in b"));
+        a.enter(|| {
+            let mut s = TcpStream::connect("10.98.0.2:7007").expect("connect from a");
+            s.write_all(b"across the veth").expect("write");
+        });
+        let (mut conn, peer) = listener.accept().expect("accept");
+        let mut got = String::new();
+        conn.read_to_string(&mut got).expect("read");
+        assert_eq!(
+            (peer.ip(), got.as_str()),
+            (Ipv4Addr::new(10, 98, 0, 1).into(), "across the veth")
+        );
+        let paths = [a.name(), b.name()].map(|n| format!("/run/netns/{n}"));
+        drop((a, b));
+        assert!(paths.iter().all(|p| !Path::new(p).exists()));
     }
 }

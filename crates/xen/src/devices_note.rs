@@ -1,13 +1,17 @@
-//! The application's device declarations as bytes in the image's `.morgana.devices` section,
-//! so the build tool can write the matching xl config (`vif` and `disk` lines) without running
-//! the image: one `KIND:NAME\n` line per device, in declaration order.
+//! The application's device declarations in the image's `.morgana.devices` section, written
+//! at compile time in the format `morgana_xen_abi::devices` defines, so the build tool can
+//! write the matching xl config without running the image.
 
 use morgana_rt::manifest::{Device, DeviceKind};
+use morgana_xen_abi::devices::{self as abi, DeviceLine, Encoder};
 
-const fn kind_name(kind: DeviceKind) -> &'static [u8] {
-    match kind {
-        DeviceKind::Net => b"net",
-        DeviceKind::Block => b"block",
+const fn line(device: &Device) -> DeviceLine<'static> {
+    DeviceLine {
+        kind: match device.kind {
+            DeviceKind::Net => abi::DeviceKind::Net,
+            DeviceKind::Block => abi::DeviceKind::Block,
+        },
+        name: device.name,
     }
 }
 
@@ -16,7 +20,7 @@ pub const fn encoded_len(devices: &[Device]) -> usize {
     let mut len = 0;
     let mut i = 0;
     while i < devices.len() {
-        len += kind_name(devices[i].kind).len() + 1 + devices[i].name.len() + 1;
+        len += line(&devices[i]).encoded_len();
         i += 1;
     }
     len
@@ -25,30 +29,13 @@ pub const fn encoded_len(devices: &[Device]) -> usize {
 /// The encoding of `devices`; `N` must be [`encoded_len`]`(devices)` (checked at compile time
 /// when evaluated in a `const` or `static`).
 pub const fn encode<const N: usize>(devices: &[Device]) -> [u8; N] {
-    let mut out = [0u8; N];
-    let mut at = 0;
+    let mut encoder = Encoder::<N>::new();
     let mut i = 0;
     while i < devices.len() {
-        at = put(&mut out, at, kind_name(devices[i].kind));
-        at = put(&mut out, at, b":");
-        at = put(&mut out, at, devices[i].name.as_bytes());
-        at = put(&mut out, at, b"\n");
+        encoder.push(line(&devices[i]));
         i += 1;
     }
-    if at != N {
-        panic!("device note length mismatch");
-    }
-    out
-}
-
-const fn put<const N: usize>(out: &mut [u8; N], mut at: usize, bytes: &[u8]) -> usize {
-    let mut i = 0;
-    while i < bytes.len() {
-        out[at] = bytes[i];
-        at += 1;
-        i += 1;
-    }
-    at
+    encoder.finish()
 }
 
 #[cfg(test)]
@@ -62,5 +49,26 @@ mod tests {
     fn one_line_per_device_in_order() {
         assert_eq!(&NOTE, b"net:service\nblock:storage\n");
         assert_eq!(encoded_len(&[]), 0);
+        let decoded: Vec<_> = abi::decode(&NOTE).map(Result::unwrap).collect();
+        assert_eq!(
+            decoded,
+            [
+                DeviceLine {
+                    kind: abi::DeviceKind::Net,
+                    name: "service"
+                },
+                DeviceLine {
+                    kind: abi::DeviceKind::Block,
+                    name: "storage"
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn linker_script_keeps_the_section() {
+        let script = include_str!("../link/xen.ld");
+        let keep = format!("KEEP(*({}))", abi::SECTION);
+        assert!(script.contains(&keep), "xen.ld lacks {keep}");
     }
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use morgana_build::{Error, Profile, Result, Workspace, hvt, run_checked};
+use morgana_testkit::Netns;
 
 /// HTTP requests per measured run, all on one keep-alive connection.
 const REQUESTS: usize = 20;
@@ -20,15 +21,14 @@ const ECHO_KIB: usize = 64;
 /// VM exits of one boot of `image` in namespace `ns` on tap `tap0`, doing `work` once the
 /// service at `addr` listens.
 fn exits_with(
-    ns: &str,
+    ns: &Netns,
     tender: &Path,
     image: &Path,
     addr: &str,
     work: &dyn Fn() -> Result<()>,
 ) -> Result<u64> {
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", ns])
-        .arg(tender)
+    let mut child = ns
+        .command(tender)
         .args(["--stats", "--mem=32", "--net:service=tap0"])
         .arg(image)
         .arg("--ipv4=10.78.0.2/24")
@@ -60,15 +60,15 @@ fn exits_with(
 
 /// Prints VM exits per HTTP request and per echoed KiB for the hvt images, using tap `tap0` in
 /// namespace `ns` (host side 10.78.0.1/24).
-pub fn report(ws: &Workspace, ns: &str) -> Result<()> {
+pub fn report(ws: &Workspace, ns: &Netns) -> Result<()> {
     let tender = hvt::tender(ws, Profile::Release)?;
     let http = hvt::build_soft(ws, "http-server", Profile::Release)?;
     let echo = hvt::build_soft(ws, "echo-server", Profile::Release)?;
     let curl = || {
         let urls = vec!["http://10.78.0.2/"; REQUESTS];
         run_checked(
-            Command::new("ip")
-                .args(["netns", "exec", ns, "curl", "-s", "-o", "/dev/null"])
+            ns.command("curl")
+                .args(["-s", "-o", "/dev/null"])
                 .args(urls)
                 .stdout(Stdio::null()),
         )
@@ -80,7 +80,7 @@ pub fn report(ws: &Workspace, ns: &str) -> Result<()> {
              \x20   if not b: break\n    got+=len(b)\nassert got=={n}, got",
             n = ECHO_KIB * 1024
         );
-        run_checked(Command::new("ip").args(["netns", "exec", ns, "python3", "-c", &script]))
+        run_checked(ns.command("python3").args(["-c", &script]))
     };
     let idle = || Ok(());
     let http_idle = exits_with(ns, &tender, &http, "10.78.0.2:80", &idle)?;

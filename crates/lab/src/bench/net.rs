@@ -1,6 +1,7 @@
 //! `cargo xtask bench net`: the network unikernels against Linux over the same kind of path.
 //!
-//! Topology, made fresh for the run and deleted afterwards (root needed):
+//! Topology, made fresh for the run and deleted afterwards (root needed; the namespaces are
+//! `morgana_testkit::Netns`):
 //!
 //! ```text
 //!  namespace C (clients: wrk, echo client)          namespace S (Linux servers)
@@ -25,7 +26,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::stats::median;
-use morgana_build::{Error, Profile, Result, Workspace, run_captured, run_checked, unix};
+use morgana_build::{Error, Profile, Result, Workspace, run_captured, unix};
+use morgana_testkit::{Netns, Prereq};
 
 /// Runs per figure; the median is reported.
 pub const RUNS: usize = 3;
@@ -73,54 +75,25 @@ fn need_tool(tool: &str, hint: &str) -> Result<()> {
     }
 }
 
-/// The namespaces and links; deleted on drop.
+/// The two namespaces and their links; deleted on drop.
 struct Lab {
-    client: String,
-    server: String,
+    client: Netns,
+    server: Netns,
 }
 
 impl Lab {
     fn new() -> Result<Lab> {
-        let pid = std::process::id();
-        let lab = Lab {
-            client: format!("morgana-bench-c-{pid}"),
-            server: format!("morgana-bench-s-{pid}"),
-        };
-        run_checked(Command::new("ip").args(["netns", "add", &lab.client]))?;
-        run_checked(Command::new("ip").args(["netns", "add", &lab.server]))?;
-        let (c, s) = (lab.client.as_str(), lab.server.as_str());
-        for args in [
-            vec!["-n", c, "link", "set", "lo", "up"],
-            vec!["-n", s, "link", "set", "lo", "up"],
-            vec!["-n", c, "tuntap", "add", "tap0", "mode", "tap"],
-            vec!["-n", c, "addr", "add", "10.78.0.1/24", "dev", "tap0"],
-            vec!["-n", c, "link", "set", "tap0", "up"],
-            vec![
-                "-n", c, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns",
-                s,
-            ],
-            vec!["-n", c, "addr", "add", "10.79.0.1/24", "dev", "veth0"],
-            vec!["-n", c, "link", "set", "veth0", "up"],
-            vec!["-n", s, "addr", "add", "10.79.0.2/24", "dev", "veth1"],
-            vec!["-n", s, "link", "set", "veth1", "up"],
-        ] {
-            run_checked(Command::new("ip").args(&args))?;
+        if let Some(reason) = Prereq::Tap.missing() {
+            return Err(Error::Missing(reason));
         }
-        Ok(lab)
-    }
-
-    fn exec(&self, ns: &str, program: &Path) -> Command {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", ns]).arg(program);
-        cmd
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for ns in [&self.client, &self.server] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
+        let (client, server) = (Netns::new("bench-c"), Netns::new("bench-s"));
+        client.add_tap("tap0", 1500, Some("10.78.0.1/24"));
+        client.link_veth(
+            &server,
+            ("veth0", "10.79.0.1/24"),
+            ("veth1", "10.79.0.2/24"),
+        );
+        Ok(Lab { client, server })
     }
 }
 
@@ -147,11 +120,12 @@ fn start(mut cmd: Command) -> Result<Server> {
 
 /// Waits until `addr` accepts a TCP connection from inside namespace `ns` (with curl's
 /// `telnet://` or the echo client would be heavier: a one-shot bash `/dev/tcp` probe).
-pub(crate) fn wait_listening(ns: &str, addr: &str) -> Result<()> {
+pub(crate) fn wait_listening(ns: &Netns, addr: &str) -> Result<()> {
     let (host, port) = addr.split_once(':').unwrap_or((addr, "80"));
     for _ in 0..100 {
-        let ok = Command::new("ip")
-            .args(["netns", "exec", ns, "bash", "-c"])
+        let ok = ns
+            .command("bash")
+            .arg("-c")
             .arg(format!("exec 3<>/dev/tcp/{host}/{port}"))
             .stderr(Stdio::null())
             .status()
@@ -200,11 +174,7 @@ fn parse_wrk(out: &str) -> Option<HttpRun> {
 }
 
 fn wrk(lab: &Lab, url: &str) -> Result<HttpRun> {
-    let out = run_captured(Command::new("ip").args([
-        "netns",
-        "exec",
-        &lab.client,
-        "wrk",
+    let out = run_captured(lab.client.command("wrk").args([
         "-t2",
         &format!("-c{HTTP_CONNECTIONS}"),
         &format!("-d{SECONDS}s"),
@@ -229,7 +199,7 @@ fn median_http(runs: &[HttpRun]) -> HttpRun {
 }
 
 fn echo_rate(lab: &Lab, me: &Path, addr: &str) -> Result<f64> {
-    let out = run_captured(lab.exec(&lab.client, me).args([
+    let out = run_captured(lab.client.command(me).args([
         "bench",
         "__echo-client",
         addr,
@@ -274,14 +244,14 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
 
     // HTTP: the unikernel, then nginx, alternating runs so drift hits both alike.
     let uni_http = {
-        let mut cmd = lab.exec(&lab.client, &http_server);
+        let mut cmd = lab.client.command(&http_server);
         cmd.args(["--net:service=tap0", "--", "--ipv4=10.78.0.2/24"]);
         start(cmd)?
     };
     wait_listening(&lab.client, "10.78.0.2:80")?;
     let conf = nginx_conf(&tmp, &htdocs)?;
     let nginx = {
-        let mut cmd = lab.exec(&lab.server, Path::new("nginx"));
+        let mut cmd = lab.server.command("nginx");
         cmd.arg("-c").arg(&conf);
         start(cmd)?
     };
@@ -296,13 +266,13 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
 
     // Echo throughput.
     let uni_echo = {
-        let mut cmd = lab.exec(&lab.client, &echo_server);
+        let mut cmd = lab.client.command(&echo_server);
         cmd.args(["--net:service=tap0", "--", "--ipv4=10.78.0.2/24"]);
         start(cmd)?
     };
     wait_listening(&lab.client, "10.78.0.2:7")?;
     let linux_echo = {
-        let mut cmd = lab.exec(&lab.server, &me);
+        let mut cmd = lab.server.command(&me);
         cmd.args(["bench", "__echo-server", "10.79.0.2:7"]);
         start(cmd)?
     };
