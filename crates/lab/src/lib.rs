@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod cli;
 pub mod cpio;
+pub mod crates_matrix;
 pub mod debian;
 pub mod kvmlab;
 pub mod stats;

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use morgana_build::{Error, Result, Target, Workspace, cargo, io_error, run_checked};
 
-use crate::{kvmlab, xenlab};
+use crate::{crates_matrix, kvmlab, xenlab};
 
 /// Packages whose tests belong to the hvt target, not to `unix`: they boot images on KVM.
 pub const HVT_TEST_PACKAGES: &[&str] = &["hvt-tests", "morgana-tender"];
@@ -122,11 +122,14 @@ fn hvt(ws: &Workspace, log: &Path, package: Option<&str>) -> Result<()> {
     run_checked(&mut cmd)
 }
 
-/// The KVM lab's suite. Without QEMU it is skipped (listed in the skip log), unless
+/// The KVM lab's suite with the crate matrix (`crates_matrix`). Without QEMU it is skipped (listed in the skip log), unless
 /// [`REQUIRE_ALL_VAR`] is `1`; as part of a whole run, `-p` for a package it does not boot
 /// runs nothing.
 fn kvm_lab(ws: &Workspace, log: &Path, package: Option<&str>, in_full_run: bool) -> Result<()> {
-    if in_full_run && kvmlab::suite::select(package).is_empty() {
+    let nothing = kvmlab::suite::select(package).is_empty()
+        && crates_matrix::select(package).is_empty()
+        && crates_matrix::select_build_fails(package).is_empty();
+    if in_full_run && nothing {
         return Ok(());
     }
     let qemu = std::process::Command::new("qemu-system-x86_64")
@@ -138,7 +141,7 @@ fn kvm_lab(ws: &Workspace, log: &Path, package: Option<&str>, in_full_run: bool)
         text.push_str(line);
         return std::fs::write(log, text).map_err(|e| io_error(log, e));
     }
-    kvmlab::suite::test(ws, package)
+    crates_matrix::lab_test(ws, package)
 }
 
 /// The closing report for the skip log's `lines`.
