@@ -195,6 +195,24 @@ impl RustflagsPlan {
     }
 }
 
+/// What the compiler prints when a soft-float image contains vector code that a crate chose by
+/// CPUID at run time (`#[target_feature]` functions with SIMD intrinsics): LLVM cannot lower it
+/// for a target without SSE, and stops or crashes.
+const SOFT_FLOAT_SIMD_SIGNS: &[&str] = &[
+    "LLVM ERROR: Do not know how to split",
+    "rustc interrupted by SIGILL",
+];
+
+/// The explanation added to a failed build of a `float` image whose compiler output is
+/// `stderr`, when the failure is the one a soft-float image with SIMD code gets.
+pub fn explain_failure(float: Float, stderr: &str) -> Option<&'static str> {
+    (float == Float::Soft && SOFT_FLOAT_SIMD_SIGNS.iter().any(|s| stderr.contains(s))).then_some(
+        "a crate in this soft-float image has vector (SIMD) code that it picks by CPUID at run \
+         time, which the soft-float target cannot compile: build the image hard-float (the \
+         default), or switch that crate to its portable code (docs/crates.md lists the switches)",
+    )
+}
+
 impl BareMetal {
     /// Writes the target JSON into `dir` (only when it changed, so cargo's fingerprints stay
     /// valid); returns its path.
@@ -212,8 +230,23 @@ impl BareMetal {
         target_dir.join(self.dir)
     }
 
-    /// A cargo `build` command for this target into `target_dir`.
+    /// A cargo `build` command for this target into `target_dir`, with the rustflags the user
+    /// set in this process's environment joined by [`IMAGE_RUSTFLAGS`].
     pub fn cargo_build(&self, ws: &Workspace, target_dir: &Path) -> Result<Command> {
+        let encoded = std::env::var("CARGO_ENCODED_RUSTFLAGS").ok();
+        let plain = std::env::var("RUSTFLAGS").ok();
+        let plan = RustflagsPlan::new(encoded.as_deref(), plain.as_deref());
+        self.cargo_build_with(ws, target_dir, &plan)
+    }
+
+    /// [`cargo_build`](Self::cargo_build) with the rustflags given by `plan` (for a caller that
+    /// adds flags of its own, e.g. `RustflagsPlan::new(None, Some("--cfg x"))`).
+    pub fn cargo_build_with(
+        &self,
+        ws: &Workspace,
+        target_dir: &Path,
+        plan: &RustflagsPlan,
+    ) -> Result<Command> {
         toolchain::ensure_rust_src()?;
         let spec_dir = self.image_dir(target_dir).join("spec");
         let json = self.write_target_file(&spec_dir)?;
@@ -239,9 +272,7 @@ impl BareMetal {
                 "-Zbuild-std=core,alloc",
                 "-Zbuild-std-features=compiler-builtins-mem",
             ]);
-        let encoded = std::env::var("CARGO_ENCODED_RUSTFLAGS").ok();
-        let plain = std::env::var("RUSTFLAGS").ok();
-        RustflagsPlan::new(encoded.as_deref(), plain.as_deref()).apply(&mut cmd);
+        plan.apply(&mut cmd);
         Ok(cmd)
     }
 
@@ -259,8 +290,48 @@ impl BareMetal {
         if profile == Profile::Release {
             cmd.arg("--release");
         }
-        run_checked(&mut cmd)?;
+        self.run_build(&mut cmd)?;
         Ok(target_dir.join(self.name).join(profile.dir()).join(package))
+    }
+
+    /// Runs a cargo build for this target, passing its output on as it comes; when it fails in
+    /// a way [`explain_failure`] recognises, the error says what happened and what to do.
+    pub fn run_build(&self, cmd: &mut Command) -> Result<()> {
+        use std::io::{BufRead, BufReader, Write};
+        let mut child = cmd
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|source| crate::Error::Spawn {
+                program: cmd.get_program().to_string_lossy().into_owned(),
+                source,
+            })?;
+        let mut seen = String::new();
+        if let Some(stderr) = child.stderr.take() {
+            let mut out = std::io::stderr();
+            for line in BufReader::new(stderr)
+                .split(b'\n')
+                .map_while(std::io::Result::ok)
+            {
+                let _ = out.write_all(&line);
+                let _ = out.write_all(b"\n");
+                let line = String::from_utf8_lossy(&line);
+                if SOFT_FLOAT_SIMD_SIGNS.iter().any(|s| line.contains(s)) {
+                    seen.push_str(&line);
+                    seen.push('\n');
+                }
+            }
+        }
+        let status = child
+            .wait()
+            .map_err(|e| crate::Error::Other(format!("cargo: {e}")))?;
+        if status.success() {
+            return Ok(());
+        }
+        let what = crate::describe(cmd);
+        Err(match explain_failure(self.float, &seen) {
+            Some(why) => crate::Error::Other(format!("{what} failed: {why}")),
+            None => crate::Error::Failed(what),
+        })
     }
 
     /// Builds binary `package` and copies it to `TARGET_DIR/DIR/PACKAGE.SUFFIX`; returns that
@@ -301,6 +372,24 @@ fn absolute(ws: &Workspace, dir: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn soft_float_simd_failures_are_explained() {
+        let llvm = "error: could not compile\nLLVM ERROR: Do not know how to split the result of this operator!\n";
+        assert!(explain_failure(Float::Soft, llvm).is_some());
+        assert!(
+            explain_failure(
+                Float::Soft,
+                "error: rustc interrupted by SIGILL, printing backtrace"
+            )
+            .is_some()
+        );
+        assert_eq!(explain_failure(Float::Hard, llvm), None);
+        assert_eq!(
+            explain_failure(Float::Soft, "error[E0425]: cannot find value"),
+            None
+        );
+    }
 
     #[test]
     fn image_rustflags_join_the_users_own() {

@@ -116,6 +116,8 @@ const RAND: &[&str] = &[
     "rand chacha20 first u64 ok",
     "rand chacha20 block 0 ok",
     "rand chacha20 block 1 ok",
+    "rand OsRng two draws differ ok",
+    "rand ChaCha20Rng::try_from_os_rng ok",
     "SUCCESS",
 ];
 

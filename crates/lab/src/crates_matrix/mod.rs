@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use morgana_build::baremetal::{self, Float};
-use morgana_build::{Error, Result, Workspace, describe, io_error, run_checked};
+use morgana_build::{Error, Result, Workspace, describe, io_error};
 
 use crate::kvmlab::suite::{self, Case};
 use crate::kvmlab::{Echo, Lab};
@@ -72,10 +72,13 @@ fn build_command(
 ) -> Result<(Command, PathBuf)> {
     let target = baremetal::hvt(float);
     let dir = target_dir(ws, flavour);
-    let mut cmd = target.cargo_build(&project(ws), &dir)?;
+    // The portable flavour is built as a user would ask for it: with RUSTFLAGS, which the
+    // build joins to its own. With --target they reach the image's crates only, not build
+    // scripts.
+    let user_flags = (flavour == Flavour::Portable).then_some(PORTABLE_CFGS);
+    let plan = baremetal::RustflagsPlan::new(None, user_flags);
+    let mut cmd = target.cargo_build_with(&project(ws), &dir, &plan)?;
     if flavour == Flavour::Portable {
-        // With --target, RUSTFLAGS reach the image's crates only, not build scripts.
-        cmd.env("RUSTFLAGS", PORTABLE_CFGS);
         // What only a feature switches (sha2's `force-soft`, under ed25519-dalek).
         cmd.args(["--features", "portable"]);
     }
@@ -93,7 +96,7 @@ pub fn build_image(
     flavour: Flavour,
 ) -> Result<PathBuf> {
     let (mut cmd, elf) = build_command(ws, package, float, flavour)?;
-    run_checked(&mut cmd)?;
+    baremetal::hvt(float).run_build(&mut cmd)?;
     let dir = baremetal::hvt(float).image_dir(&target_dir(ws, flavour));
     std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
     let image = dir.join(format!("{package}.hvt"));
@@ -111,6 +114,12 @@ pub fn check_build_fails(ws: &Workspace, check: &BuildFails) -> Result<Option<St
     let stderr = String::from_utf8_lossy(&out.stderr);
     Ok(if out.status.success() {
         Some("it builds now: make it a lab case and update docs/crates.md".into())
+    } else if baremetal::explain_failure(check.float, &stderr).is_none() {
+        Some(format!(
+            "the build tool would not explain this failure; its output has {:?} but none of \
+             the soft-float SIMD signs",
+            check.message
+        ))
     } else if !stderr.contains(check.message) {
         let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
         Some(format!(

@@ -1,8 +1,8 @@
 //! rand with a fixed seed: rand_chacha's ChaCha20Rng seeded with 32 zero bytes produces the
 //! ChaCha20 key stream for the zero key and nonce (RFC 8439 appendix A.1, test vectors 1 and 2:
-//! blocks 0 and 1), read through rand's `Rng` and `RngCore`.
-//!
-//! Not covered yet: `rand::rngs::OsRng` (getrandom), see docs/crates.md.
+//! blocks 0 and 1), read through rand's `Rng` and `RngCore`. Then `rand::rngs::OsRng`, which
+//! asks getrandom 0.3 and so Morgana's entropy: two draws differ, and a generator seeded from
+//! it works (no known answer exists for randomness).
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
@@ -12,7 +12,8 @@ use kat::Checks;
 
 morgana::main!(app);
 
-use rand::{Rng, RngCore, SeedableRng};
+use rand::rngs::OsRng;
+use rand::{Rng, RngCore, SeedableRng, TryRngCore};
 use rand_chacha::ChaCha20Rng;
 
 async fn app(_spawner: morgana::Spawner) -> Result<(), alloc::string::String> {
@@ -37,5 +38,14 @@ async fn app(_spawner: morgana::Spawner) -> Result<(), alloc::string::String> {
         &blocks[64..],
         "9f07e7be5551387a98ba977c732d080dcb0f29a048e3656912c6533e32ee7aed         29b721769ce64e43d57133b074d839d531ed1f28510afb45ace10a1f4b794d6f",
     );
+    let mut draws = [[0u8; 32]; 2];
+    for d in &mut draws {
+        if let Err(e) = OsRng.try_fill_bytes(d) {
+            return Err(alloc::format!("OsRng: {e}"));
+        }
+    }
+    c.holds("rand OsRng two draws differ", draws[0] != draws[1]);
+    let seeded = ChaCha20Rng::try_from_os_rng().map(|mut r| r.next_u64());
+    c.holds("rand ChaCha20Rng::try_from_os_rng", seeded.is_ok());
     c.finish()
 }
