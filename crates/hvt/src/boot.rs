@@ -232,6 +232,19 @@ where
             info.mem_size
         ),
     );
+    // A soft-float image relies on the tender hiding SIMD from CPUID (morgana-hvt does, on a
+    // KVM that intercepts CPUID). Where it shows through (KVM-PVM, Solo5's own tender), code
+    // that picks SIMD by CPUID may compute wrong results: say so.
+    #[cfg(not(target_feature = "sse2"))]
+    if cpu::cpuid(1, 0).3 & (1 << 26) != 0 {
+        log(
+            LogLevel::Warn,
+            format_args!(
+                "warning: CPUID shows SIMD to this soft-float image; code choosing SIMD by CPUID \
+                 may give wrong results: run it under morgana-hvt on hardware KVM, or hard-float"
+            ),
+        );
+    }
     let Some((heap_start, heap_end)) = heap_range(end, info.mem_size) else {
         abort(format_args!("Not enough memory"))
     };

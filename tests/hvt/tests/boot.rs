@@ -283,3 +283,31 @@ fn a_hard_float_image_runs_or_the_tender_says_why_not() {
         );
     }
 }
+
+/// A soft-float image must not be shown SIMD. Where the host lets it through (KVM-PVM does not
+/// intercept CPUID), the image says so on its console, and `conformance-fpu` refuses to go on
+/// rather than risk a wrong answer; where the tender's mask holds, it computes and succeeds.
+#[test]
+fn a_soft_float_image_that_sees_simd_says_so() {
+    require!(Prereq::Kvm);
+    let out = boot(&["--mem=4"], "conformance-fpu", &[]);
+    let warned = out.stdout.lines().any(|l| {
+        l == "Solo5: warning: CPUID shows SIMD to this soft-float image; code choosing SIMD by \
+              CPUID may give wrong results: run it under morgana-hvt on hardware KVM, or hard-float"
+    });
+    let guest = guest_output(&out);
+    assert!(guest.starts_with("H(100) bits 0x4014bfdfe4591243\npcmpeqb mask 0x7ded\n"));
+    if guest.contains("avx offered: yes\n") {
+        assert!(warned, "AVX shown without the warning: {}", out.stdout);
+        assert!(
+            guest.ends_with("error: a soft-float image is shown AVX\n"),
+            "{guest}"
+        );
+        assert_eq!(out.code, Some(1));
+    } else {
+        assert!(
+            guest.ends_with("avx offered: no\nscalar mul-add bits 0xc038666666666666\nSUCCESS\n")
+        );
+        assert_eq!(out.code, Some(0), "{}", out.stdout);
+    }
+}
