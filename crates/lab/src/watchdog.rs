@@ -36,6 +36,27 @@ impl Watchdog {
     }
 }
 
+/// The error for a lab run that ended after `done` of `total` guests, `started` being when its
+/// QEMU started and `serial_log` where its console was saved.
+pub fn stopped_early(
+    done: usize,
+    total: usize,
+    timed_out: bool,
+    started: std::time::Instant,
+    serial_log: &std::path::Path,
+) -> morgana_build::Error {
+    morgana_build::Error::Other(format!(
+        "the lab stopped after {done} of {total} guests{} ({:.0} s); serial log: {}",
+        if timed_out {
+            " (time budget exceeded)"
+        } else {
+            ""
+        },
+        started.elapsed().as_secs_f64(),
+        serial_log.display()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,18 +203,13 @@ impl Lab {
         let timed_out = watchdog.finish();
         run.smoke = parser.smoke;
         if run.outcomes.len() < guests.len() {
-            return Err(Error::Other(format!(
-                "the lab stopped after {} of {} guests{} ({:.0} s); serial log: {}",
+            return Err(crate::watchdog::stopped_early(
                 run.outcomes.len(),
                 guests.len(),
-                if timed_out {
-                    " (time budget exceeded)"
-                } else {
-                    ""
-                },
-                started.elapsed().as_secs_f64(),
-                serial_log.display()
-            )));
+                timed_out,
+                started,
+                &serial_log,
+            ));
         }
         Ok(run)
     }

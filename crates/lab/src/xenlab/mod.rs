@@ -229,18 +229,13 @@ impl Lab {
         let _ = child.wait();
         let timed_out = watchdog.finish();
         if outcomes.len() < guests.len() {
-            return Err(Error::Other(format!(
-                "the lab stopped after {} of {} guests{} ({:.0} s); serial log: {}",
+            return Err(crate::watchdog::stopped_early(
                 outcomes.len(),
                 guests.len(),
-                if timed_out {
-                    " (time budget exceeded)"
-                } else {
-                    ""
-                },
-                started.elapsed().as_secs_f64(),
-                serial_log.display()
-            )));
+                timed_out,
+                started,
+                &serial_log,
+            ));
         }
         Ok(outcomes)
     }
