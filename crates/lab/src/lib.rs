@@ -12,6 +12,7 @@ pub mod cli;
 pub mod cpio;
 pub mod crates_matrix;
 pub mod debian;
+pub mod guest_name;
 pub mod kvmlab;
 pub mod stats;
 pub mod test;

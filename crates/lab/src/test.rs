@@ -11,16 +11,12 @@ use std::process::ExitCode;
 
 use morgana_build::{Error, Result, Target, Workspace, cargo, io_error, run_checked};
 
+use morgana_testkit::prereq::{self, Policy, Prereq, SKIP_LOG_VAR};
+
 use crate::{crates_matrix, kvmlab, xenlab};
 
 /// Packages whose tests belong to the hvt target, not to `unix`: they boot images on KVM.
 pub const HVT_TEST_PACKAGES: &[&str] = &["hvt-tests", "morgana-tender"];
-
-/// The environment variable naming the file skipped tests are listed in.
-pub const SKIP_LOG_VAR: &str = "MORGANA_SKIP_LOG";
-
-/// The environment variable that turns a skip into a failure (set by CI).
-pub const REQUIRE_ALL_VAR: &str = "MORGANA_REQUIRE_ALL";
 
 /// One part of the test run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,8 +118,8 @@ fn hvt(ws: &Workspace, log: &Path, package: Option<&str>) -> Result<()> {
     run_checked(&mut cmd)
 }
 
-/// The KVM lab's suite with the crate matrix (`crates_matrix`). Without QEMU it is skipped (listed in the skip log), unless
-/// [`REQUIRE_ALL_VAR`] is `1`; as part of a whole run, `-p` for a package it does not boot
+/// The KVM lab's suite with the crate matrix (`crates_matrix`). Without QEMU it is skipped
+/// (listed in the skip log), unless `MORGANA_REQUIRE_ALL` is `1`; as part of a whole run, `-p` for a package it does not boot
 /// runs nothing.
 fn kvm_lab(ws: &Workspace, log: &Path, package: Option<&str>, in_full_run: bool) -> Result<()> {
     let nothing = kvmlab::suite::select(package).is_empty()
@@ -132,14 +128,12 @@ fn kvm_lab(ws: &Workspace, log: &Path, package: Option<&str>, in_full_run: bool)
     if in_full_run && nothing {
         return Ok(());
     }
-    let qemu = std::process::Command::new("qemu-system-x86_64")
-        .arg("--version")
-        .output();
-    if qemu.is_err() && std::env::var(REQUIRE_ALL_VAR).as_deref() != Ok("1") {
-        let line = "kvmlab: qemu-system-x86_64 is not installed\n";
-        let mut text = std::fs::read_to_string(log).map_err(|e| io_error(log, e))?;
-        text.push_str(line);
-        return std::fs::write(log, text).map_err(|e| io_error(log, e));
+    // The kit's rules for a missing prerequisite, applied to the lab as a whole.
+    if let Some(reason) = Prereq::Tool("qemu-system-x86_64").missing()
+        && !Policy::from_env().require_all
+    {
+        prereq::append_line(log, &prereq::skip_line("kvmlab", &reason));
+        return Ok(());
     }
     crates_matrix::lab_test(ws, package)
 }

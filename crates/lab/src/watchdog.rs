@@ -36,6 +36,28 @@ impl Watchdog {
     }
 }
 
+/// Starts `cmd` (a lab's QEMU, `program` for messages) with its standard output piped, under
+/// a watchdog with `budget`; returns the child, its output and the watchdog.
+pub fn spawn_watched(
+    cmd: &mut std::process::Command,
+    program: &str,
+    budget: Duration,
+) -> morgana_build::Result<(std::process::Child, std::process::ChildStdout, Watchdog)> {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|source| morgana_build::Error::Spawn {
+            program: program.into(),
+            source,
+        })?;
+    let watchdog = Watchdog::start(child.id(), budget);
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| morgana_build::Error::Other(format!("no {program} output")))?;
+    Ok((child, stdout, watchdog))
+}
+
 /// The error for a lab run that ended after `done` of `total` guests, `started` being when its
 /// QEMU started and `serial_log` where its console was saved.
 pub fn stopped_early(

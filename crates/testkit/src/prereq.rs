@@ -151,7 +151,7 @@ pub fn skip_line(test: &str, reason: &str) -> String {
 /// Appends `line` to the file at `path` (created if needed) in one write, so that lines from
 /// test processes running in parallel do not interleave (`O_APPEND` writes of a few hundred
 /// bytes to a local file land whole).
-fn append_line(path: &Path, line: &str) {
+pub fn append_line(path: &Path, line: &str) {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -87,13 +87,7 @@ pub fn run_entries(
     let mut images: Vec<&Path> = Vec::new();
     let mut plan = String::new();
     for (i, g) in guests.iter().enumerate() {
-        let valid = !g.name.is_empty()
-            && g.name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !valid {
-            return Err(Error::Usage(format!("invalid guest name '{}'", g.name)));
-        }
+        crate::guest_name::check(&g.name)?;
         let k = match images.iter().position(|p| *p == g.image) {
             Some(k) => k,
             None => {

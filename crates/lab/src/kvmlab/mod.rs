@@ -145,26 +145,16 @@ impl Lab {
             .arg(&initrd)
             .args(["-append", "console=ttyS0 quiet loglevel=3 panic=-1"])
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         let started = Instant::now();
-        let mut child = cmd.spawn().map_err(|e| Error::Spawn {
-            program: qemu.into(),
-            source: e,
-        })?;
         let budget = Duration::from_secs(
             120 + guests
                 .iter()
                 .map(|g| u64::from(g.timeout_s) + 10)
                 .sum::<u64>(),
         );
-        let pid = child.id();
         // The watchdog ends this QEMU (by its PID) if the lab overruns its budget.
-        let watchdog = crate::watchdog::Watchdog::start(pid, budget);
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| Error::Other("no QEMU output".into()))?;
+        let (mut child, stdout, watchdog) = crate::watchdog::spawn_watched(&mut cmd, qemu, budget)?;
         let mut parser = Parser::default();
         let mut run = Run::default();
         let mut guest_start = started;

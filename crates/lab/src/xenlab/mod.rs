@@ -177,12 +177,7 @@ impl Lab {
             initrd.display()
         ))
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-        let mut child = cmd.spawn().map_err(|e| Error::Spawn {
-            program: qemu.into(),
-            source: e,
-        })?;
         let budget = Duration::from_secs(
             90 + guests
                 .iter()
@@ -190,13 +185,8 @@ impl Lab {
                 .sum::<u64>(),
         );
         let started = Instant::now();
-        let pid = child.id();
         // The watchdog ends this QEMU (by its PID) if the lab overruns its budget.
-        let watchdog = crate::watchdog::Watchdog::start(pid, budget);
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| Error::Other("no QEMU output".into()))?;
+        let (mut child, stdout, watchdog) = crate::watchdog::spawn_watched(&mut cmd, qemu, budget)?;
         let mut parser = Parser::default();
         let mut outcomes = Vec::new();
         for line in BufReader::new(stdout).split(b'\n') {
@@ -246,13 +236,7 @@ fn guest_archive(guests: &[Guest]) -> Result<Vec<u8>> {
     let mut seen = BTreeSet::new();
     let mut plan = String::new();
     for (i, g) in guests.iter().enumerate() {
-        let valid = !g.name.is_empty()
-            && g.name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !valid {
-            return Err(Error::Usage(format!("invalid guest name '{}'", g.name)));
-        }
+        crate::guest_name::check(&g.name)?;
         let image = std::fs::read(&g.image).map_err(|e| io_error(&g.image, e))?;
         let kernel = format!("guests/{i}/kernel");
         c.parents(&kernel, &mut seen);
