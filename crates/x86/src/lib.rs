@@ -33,13 +33,6 @@ const CPUID1_ECX_XSAVE: u32 = 1 << 26;
 /// CPUID.1:ECX bit: AVX supported.
 const CPUID1_ECX_AVX: u32 = 1 << 28;
 
-/// What [`enable_vector_state`] turned on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VectorState {
-    /// The XCR0 value set, or `None` when the CPU has no XSAVE (SSE only).
-    pub xcr0: Option<u64>,
-}
-
 /// The XCR0 value to enable, from CPUID leaf 1's ECX and leaf 0xD's supported-state mask
 /// (EAX): x87 and SSE always, AVX when offered and supported by XSAVE. `None` without XSAVE.
 pub fn xcr0_for(cpuid1_ecx: u32, xsave_supported: u64) -> Option<u64> {
@@ -58,7 +51,7 @@ pub fn xcr0_for(cpuid1_ecx: u32, xsave_supported: u64) -> Option<u64> {
 /// # Safety
 /// Must run at CPL 0, once, on the boot CPU, before any code that chooses vector instructions
 /// at run time; it rewrites CR4 and XCR0.
-pub unsafe fn enable_vector_state() -> VectorState {
+pub unsafe fn enable_vector_state() {
     let leaf1 = core::arch::x86_64::__cpuid(1);
     let xsave_supported = if leaf1.ecx & CPUID1_ECX_XSAVE != 0 {
         let d = core::arch::x86_64::__cpuid_count(0xD, 0);
@@ -91,7 +84,6 @@ pub unsafe fn enable_vector_state() -> VectorState {
             );
         }
     }
-    VectorState { xcr0 }
 }
 
 #[cfg(test)]

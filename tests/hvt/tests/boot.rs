@@ -254,6 +254,11 @@ fn interface_libraries_compile_for_hvt_unchanged() {
     assert!(Path::new(&ws.root).join("crates/vnet/src/lib.rs").exists());
 }
 
+/// What every build of `conformance-fpu` prints first and last: the same bits with or without
+/// SSE.
+const FPU_FIRST: &str = "H(100) bits 0x4014bfdfe4591243\npcmpeqb mask 0x7ded\n";
+const FPU_LAST: &str = "scalar mul-add bits 0xc038666666666666\nSUCCESS\n";
+
 /// A hard-float image on this host's KVM: either it computes the known results (a KVM that
 /// runs SSE in a guest), or the tender says in one line why it stopped and what to do instead
 /// (KVM-PVM stops at the first SSE compare): never a bare "internal error".
@@ -267,8 +272,8 @@ fn a_hard_float_image_runs_or_the_tender_says_why_not() {
     );
     if out.code == Some(0) {
         let guest = guest_output(&out);
-        assert!(guest.starts_with("H(100) bits 0x4014bfdfe4591243\npcmpeqb mask 0x7ded\n"));
-        assert!(guest.ends_with("scalar mul-add bits 0xc038666666666666\nSUCCESS\n"));
+        assert!(guest.starts_with(FPU_FIRST), "{guest}");
+        assert!(guest.ends_with(FPU_LAST), "{guest}");
     } else {
         assert_eq!(out.code, Some(1), "{}", out.stderr);
         let (head, tail) = out
@@ -296,7 +301,7 @@ fn a_soft_float_image_that_sees_simd_says_so() {
               CPUID may give wrong results: run it under morgana-hvt on hardware KVM, or hard-float"
     });
     let guest = guest_output(&out);
-    assert!(guest.starts_with("H(100) bits 0x4014bfdfe4591243\npcmpeqb mask 0x7ded\n"));
+    assert!(guest.starts_with(FPU_FIRST), "{guest}");
     if guest.contains("avx offered: yes\n") {
         assert!(warned, "AVX shown without the warning: {}", out.stdout);
         assert!(
@@ -306,7 +311,8 @@ fn a_soft_float_image_that_sees_simd_says_so() {
         assert_eq!(out.code, Some(1));
     } else {
         assert!(
-            guest.ends_with("avx offered: no\nscalar mul-add bits 0xc038666666666666\nSUCCESS\n")
+            guest.ends_with(&format!("avx offered: no\n{FPU_LAST}")),
+            "{guest}"
         );
         assert_eq!(out.code, Some(0), "{}", out.stdout);
     }
