@@ -1,4 +1,4 @@
-//! A TCP echo service (RFC 862) over a [`morgana_tcpip::Stack`].
+//! A TCP echo service (RFC 862) over a [`morgana_tcpip::Stack`], direct or the host's.
 //!
 //! [`spawn`] starts a pool of [`EchoConfig::connections`] tasks; each listens on the port,
 //! echoes one connection until the peer closes its side, then closes its own (FIN after the
@@ -10,15 +10,13 @@
 
 extern crate alloc;
 
-use alloc::vec;
 use core::fmt;
 
-use embassy_executor::{SpawnError, Spawner};
+use embassy_executor::Spawner;
 use embassy_time::{Duration, with_timeout};
 use morgana_rt::args::{ArgError, BootArgs, Seconds};
-use morgana_tcpip::Stack;
-use morgana_tcpip::embedded_io_async::Write;
-use morgana_tcpip::tcp::TcpSocket;
+use morgana_tcpip::embedded_io_async::{Read, Write};
+use morgana_tcpip::{SocketBuffers, Stack, TcpListener};
 
 /// How long a closing connection may take to get its FIN acknowledged before it is reset.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -80,8 +78,8 @@ impl fmt::Display for Ending {
     }
 }
 
-/// Echoes an accepted connection until it ends; returns how, and the bytes echoed.
-pub async fn echo(socket: &mut TcpSocket<'_>, idle: Duration) -> (Ending, u64) {
+/// Echoes a connection until it ends; returns how, and the bytes echoed. The caller closes it.
+pub async fn echo<S: Read + Write>(socket: &mut S, idle: Duration) -> (Ending, u64) {
     let mut buf = [0u8; 2048];
     let mut total = 0u64;
     let ending = loop {
@@ -97,43 +95,36 @@ pub async fn echo(socket: &mut TcpSocket<'_>, idle: Duration) -> (Ending, u64) {
             Ok(Ok(())) => total += n as u64,
         }
     };
-    close(socket).await;
     (ending, total)
 }
 
-/// Closes `socket` (FIN) and waits for the peer to acknowledge; resets it after
-/// [`CLOSE_TIMEOUT`].
-pub async fn close(socket: &mut TcpSocket<'_>) {
-    socket.close();
-    if !matches!(
-        with_timeout(CLOSE_TIMEOUT, socket.flush()).await,
-        Ok(Ok(()))
-    ) {
-        socket.abort();
-        let _ = with_timeout(CLOSE_TIMEOUT, socket.flush()).await;
-    }
-}
-
 /// One task of the pool: accept, echo, close, forever.
-async fn serve(stack: Stack, config: EchoConfig) {
-    let mut rx = vec![0u8; config.buffer_size];
-    let mut tx = vec![0u8; config.buffer_size];
+async fn serve(listener: TcpListener, config: EchoConfig) {
+    let mut buffers = SocketBuffers::new(config.buffer_size, config.buffer_size);
     loop {
-        let mut socket = TcpSocket::new(stack.net(), &mut rx, &mut tx);
-        if let Err(e) = socket.accept(config.port).await {
-            log::warn!("echo: accept failed: {e:?}");
-            continue;
-        }
+        let mut socket = match listener.accept(&mut buffers).await {
+            Ok(socket) => socket,
+            Err(e) => {
+                log::warn!("echo: accept failed: {e}");
+                continue;
+            }
+        };
         let peer = socket.remote_endpoint();
         let (ending, bytes) = echo(&mut socket, config.idle_timeout).await;
+        socket.close_gracefully(CLOSE_TIMEOUT).await;
         log::debug!("echo: {peer:?}: {bytes} bytes, {ending}");
     }
 }
 
-/// Starts the pool of echo tasks on `spawner`.
-pub fn spawn(stack: &Stack, spawner: Spawner, config: &EchoConfig) -> Result<(), SpawnError> {
+/// Listens on [`EchoConfig::port`] and starts the pool of echo tasks on `spawner`.
+pub fn spawn(
+    stack: &Stack,
+    spawner: Spawner,
+    config: &EchoConfig,
+) -> Result<(), morgana_tcpip::Error> {
+    let listener = stack.listen(config.port)?;
     for _ in 0..config.connections {
-        morgana_rt::spawn(spawner, serve(stack.clone(), config.clone()))?;
+        morgana_rt::spawn(spawner, serve(listener.clone(), config.clone()))?;
     }
     Ok(())
 }

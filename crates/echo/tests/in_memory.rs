@@ -4,9 +4,9 @@ use embassy_futures::join::join_array;
 use morgana::time::{Duration, Instant, with_timeout};
 use morgana_echo::EchoConfig;
 use morgana_net::MacAddress;
+use morgana_tcpip::embedded_io_async::Read;
 use morgana_tcpip::embedded_io_async::Write;
-use morgana_tcpip::tcp::TcpSocket;
-use morgana_tcpip::{Ipv4Address, Ipv4Cidr, NetConfig, Stack};
+use morgana_tcpip::{Ipv4Address, Ipv4Cidr, NetConfig, SocketBuffers, Stack};
 use morgana_vnet::Switch;
 
 const SERVER: Ipv4Address = Ipv4Address::new(10, 8, 0, 2);
@@ -41,9 +41,8 @@ fn start(spawner: morgana::Spawner, idle_secs: u64) -> Stack {
 
 /// Sends `data` in pieces, half-closes, and returns everything echoed until the server's FIN.
 async fn exchange(client: &Stack, data: &[u8]) -> Vec<u8> {
-    let (mut rx, mut tx) = ([0u8; 4096], [0u8; 4096]);
-    let mut socket = TcpSocket::new(client.net(), &mut rx, &mut tx);
-    socket.connect((SERVER, 7)).await.unwrap();
+    let mut buffers = SocketBuffers::new(4096, 4096);
+    let mut socket = client.connect((SERVER, 7), &mut buffers).await.unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 1024];
     for piece in data.chunks(700) {
@@ -83,9 +82,8 @@ fn four_concurrent_clients_get_their_bytes_back_and_a_fin() {
 fn an_idle_connection_is_closed_after_the_timeout() {
     let (waited, served) = morgana::block_on(|spawner| async move {
         let client = start(spawner, 1);
-        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
-        let mut idle = TcpSocket::new(client.net(), &mut rx, &mut tx);
-        idle.connect((SERVER, 7)).await.unwrap();
+        let mut buffers = SocketBuffers::new(1024, 1024);
+        let mut idle = client.connect((SERVER, 7), &mut buffers).await.unwrap();
         let start = Instant::now();
         let served = exchange(&client, b"still served").await;
         let mut buf = [0u8; 16];

@@ -10,9 +10,8 @@ use alloc::vec;
 use core::str::FromStr;
 
 use embassy_time::{Duration, with_timeout};
-use morgana_tcpip::Stack;
-use morgana_tcpip::embedded_io_async::Write;
-use morgana_tcpip::tcp::TcpSocket;
+use morgana_tcpip::embedded_io_async::{Read, Write};
+use morgana_tcpip::{SocketBuffers, Stack, TcpStream};
 
 /// Largest response head (status line and headers) accepted, in bytes.
 pub const MAX_RESPONSE_HEAD: usize = 16 * 1024;
@@ -133,7 +132,7 @@ pub enum FetchError {
 
 /// The response read so far, with bytes buffered past what was consumed.
 struct Reader<'s, 'b> {
-    socket: TcpSocket<'s>,
+    socket: TcpStream<'s>,
     buf: &'b mut [u8],
     start: usize,
     end: usize,
@@ -231,14 +230,13 @@ pub async fn fetch(stack: &Stack, url: &Url, timeout: Duration) -> Result<Fetche
         .resolve(&url.host)
         .await
         .map_err(FetchError::Resolve)?;
-    let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 2048]);
-    let mut socket = TcpSocket::new(stack.net(), &mut rx, &mut tx);
-    socket.set_timeout(Some(timeout));
-    match with_timeout(timeout, socket.connect((addr, url.port))).await {
-        Err(_) => return Err(FetchError::Timeout),
-        Ok(Err(_)) => return Err(FetchError::Connect),
-        Ok(Ok(())) => {}
-    }
+    let mut buffers = SocketBuffers::new(8192, 2048);
+    let mut socket =
+        match with_timeout(timeout, stack.connect((addr, url.port), &mut buffers)).await {
+            Err(_) => return Err(FetchError::Timeout),
+            Ok(Err(_)) => return Err(FetchError::Connect),
+            Ok(Ok(socket)) => socket,
+        };
     let host = if url.port == 80 {
         url.host.clone()
     } else {

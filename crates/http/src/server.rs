@@ -19,13 +19,12 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use embassy_executor::{SpawnError, Spawner};
+use embassy_executor::Spawner;
 use embassy_time::{Duration, with_timeout};
 use morgana_kv::KvRo;
 use morgana_rt::args::{ArgError, BootArgs, Seconds};
-use morgana_tcpip::Stack;
-use morgana_tcpip::embedded_io_async::Write;
-use morgana_tcpip::tcp::TcpSocket;
+use morgana_tcpip::embedded_io_async::{Read, Write};
+use morgana_tcpip::{SocketBuffers, Stack, TcpListener};
 
 /// How long a closing connection may take to get its FIN acknowledged before it is reset.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -154,8 +153,8 @@ fn head(out: &mut Vec<u8>, status: &str, ctype: &str, len: u64, after: After, ex
 }
 
 /// Writes an error response with a one-line text body.
-async fn error(
-    socket: &mut TcpSocket<'_>,
+async fn error<S: Write>(
+    socket: &mut S,
     out: &mut Vec<u8>,
     status: &str,
     after: After,
@@ -179,8 +178,8 @@ async fn error(
 }
 
 /// Answers one parsed request; returns whether the connection may go on.
-async fn respond<K: KvRo>(
-    socket: &mut TcpSocket<'_>,
+async fn respond<K: KvRo, S: Write>(
+    socket: &mut S,
     site: &K,
     req: &httparse::Request<'_, '_>,
     out: &mut Vec<u8>,
@@ -296,16 +295,16 @@ pub enum Ending {
     Reset,
 }
 
-/// Answers requests on an accepted connection until it ends, then closes it.
-pub async fn serve_connection<K: KvRo>(
-    socket: &mut TcpSocket<'_>,
+/// Answers requests on a connection (any byte stream) until it ends; the caller closes it.
+pub async fn serve_connection<K: KvRo, S: Read + Write>(
+    socket: &mut S,
     site: &K,
     config: &ServerConfig,
 ) -> Ending {
     let mut buf = vec![0u8; config.max_header_bytes];
     let mut out = Vec::with_capacity(config.buffer_size + 256);
     let mut filled = 0;
-    let ending = 'conn: loop {
+    'conn: loop {
         // Answer every complete request already buffered (pipelining).
         while filled > 0 {
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -345,43 +344,37 @@ pub async fn serve_connection<K: KvRo>(
             Ok(Ok(0)) => break Ending::Closed,
             Ok(Ok(n)) => filled += n,
         }
-    };
-    socket.close();
-    if !matches!(
-        with_timeout(CLOSE_TIMEOUT, socket.flush()).await,
-        Ok(Ok(()))
-    ) {
-        socket.abort();
-        let _ = with_timeout(CLOSE_TIMEOUT, socket.flush()).await;
     }
-    ending
 }
 
 /// One task of the pool: accept, serve, close, forever.
-async fn serve<K: KvRo + 'static>(stack: Stack, site: &'static K, config: ServerConfig) {
-    let mut rx = vec![0u8; config.buffer_size];
-    let mut tx = vec![0u8; config.buffer_size];
+async fn serve<K: KvRo + 'static>(listener: TcpListener, site: &'static K, config: ServerConfig) {
+    let mut buffers = SocketBuffers::new(config.buffer_size, config.buffer_size);
     loop {
-        let mut socket = TcpSocket::new(stack.net(), &mut rx, &mut tx);
+        let mut socket = match listener.accept(&mut buffers).await {
+            Ok(socket) => socket,
+            Err(e) => {
+                log::warn!("http: accept failed: {e}");
+                continue;
+            }
+        };
         socket.set_nagle_enabled(false);
-        if let Err(e) = socket.accept(config.port).await {
-            log::warn!("http: accept failed: {e:?}");
-            continue;
-        }
         let ending = serve_connection(&mut socket, site, &config).await;
+        socket.close_gracefully(CLOSE_TIMEOUT).await;
         log::debug!("http: connection {ending:?}");
     }
 }
 
-/// Starts the pool of server tasks for `site` on `spawner`.
+/// Listens on [`ServerConfig::port`] and starts the pool of server tasks for `site`.
 pub fn spawn<K: KvRo + 'static>(
     stack: &Stack,
     spawner: Spawner,
     site: &'static K,
     config: &ServerConfig,
-) -> Result<(), SpawnError> {
+) -> Result<(), morgana_tcpip::Error> {
+    let listener = stack.listen(config.port)?;
     for _ in 0..config.connections {
-        morgana_rt::spawn(spawner, serve(stack.clone(), site, config.clone()))?;
+        morgana_rt::spawn(spawner, serve(listener.clone(), site, config.clone()))?;
     }
     Ok(())
 }

@@ -5,8 +5,9 @@ use morgana_http::server::{self, ServerConfig};
 use morgana_http::{Fetched, Url, fetch};
 use morgana_kv::StaticKv;
 use morgana_net::MacAddress;
+use morgana_tcpip::SocketBuffers;
+use morgana_tcpip::embedded_io_async::Read;
 use morgana_tcpip::embedded_io_async::Write;
-use morgana_tcpip::tcp::TcpSocket;
 use morgana_tcpip::{Ipv4Address, Ipv4Cidr, NetConfig, Stack};
 use morgana_vnet::Switch;
 
@@ -103,11 +104,11 @@ fn fetch_gets_pages_binary_files_and_404s() {
 
 /// Sends raw bytes on one connection and returns everything until the server closes.
 async fn raw(client: &Stack, request: &[u8]) -> String {
-    let (mut rx, mut tx) = ([0u8; 16384], [0u8; 16384]);
-    let mut socket = TcpSocket::new(client.net(), &mut rx, &mut tx);
-    if let Err(e) = socket.connect((SERVER, 80)).await {
-        return format!("connect failed: {e:?}");
-    }
+    let mut buffers = SocketBuffers::new(16384, 16384);
+    let mut socket = match client.connect((SERVER, 80), &mut buffers).await {
+        Ok(socket) => socket,
+        Err(e) => return format!("connect failed: {e:?}"),
+    };
     if let Err(e) = socket.write_all(request).await {
         return format!("write failed: {e:?}");
     }

@@ -119,6 +119,13 @@ pub trait NetDevice {
         self.mtu() + ETHERNET_HEADER_LEN
     }
 
+    /// True for a device that stands for the host's own TCP/IP instead of an Ethernet link (the
+    /// unix backend's `--net:NAME=socket`). Such a device moves no frames (both poll methods
+    /// fail); a TCP/IP stack given one serves its sockets with the host's sockets instead.
+    fn is_host_stack(&self) -> bool {
+        false
+    }
+
     /// Receives one frame into `buf` without blocking.
     ///
     /// `buf` must hold at least [`max_frame_len`](Self::max_frame_len) bytes, otherwise the

@@ -6,19 +6,28 @@
 //! `--ipv4-gateway=ADDR`, DHCPv4 when no `--ipv4` is given, `--dns=ADDR`, and IPv6 link-local
 //! plus SLAAC (or `--ipv6=ADDR/PREFIX`).
 //!
+//! On the unix backend a net device bound with `--net:NAME=socket` stands for the host's own
+//! TCP/IP instead: [`Stack::new`] given such a device serves TCP from host sockets (no TAP, no
+//! root), listening on 127.0.0.1 unless `--ipv4=ADDR/PREFIX` names another host address
+//! (`0.0.0.0/0` for all of them). Services written against the [`socket`] API ([`Stack::listen`],
+//! [`Stack::connect`], [`socket::TcpStream`]) run unchanged on either stack.
+//!
 //! ```ignore
 //! let mut args = morgana::BootArgs::from_boot();
 //! let net = morgana::net::acquire(SERVICE)?;
 //! let stack = morgana_tcpip::Stack::from_args(net, &mut args, spawner, seed)?;
 //! args.finish()?;
 //! stack.wait_up(Duration::from_secs(10)).await?;
-//! let mut socket = morgana_tcpip::tcp::TcpSocket::new(stack.net(), &mut rx, &mut tx);
+//! let listener = stack.listen(7)?;
+//! let mut buffers = morgana_tcpip::socket::SocketBuffers::new(4096, 4096);
+//! let mut conn = listener.accept(&mut buffers).await?;
 //! ```
 //!
-//! Sockets are embassy-net's: [`tcp::TcpSocket`] and [`udp::UdpSocket`] speak
-//! [`embedded_io_async`] (re-exported), so no_std HTTP, DNS and TLS crates plug in unchanged.
-//! ICMP echo requests are answered by the stack itself. Names are resolved with
-//! [`Stack::resolve`] (embassy-net's DNS socket).
+//! [`socket::TcpStream`] speaks [`embedded_io_async`] (re-exported), so no_std HTTP and TLS
+//! crates plug in unchanged. On the direct stack, embassy-net's own sockets ([`tcp`], [`udp`],
+//! [`icmp`]) are there too through [`Stack::net`]. ICMP echo requests are answered by the
+//! stack itself. Names are resolved with [`Stack::resolve`] (embassy-net's DNS socket, or the
+//! host's resolver on the host stack).
 //!
 //! [embassy-net]: https://docs.rs/embassy-net
 //! [switch port]: https://docs.rs/morgana-vnet
@@ -26,9 +35,13 @@
 #![no_std]
 
 extern crate alloc;
+// The host stack's errors are the host's (`std::io::Error`).
+#[cfg(morgana_hosted)]
+extern crate std;
 
 pub mod config;
 pub mod driver;
+pub mod socket;
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -40,6 +53,7 @@ pub use embassy_net::{
     icmp, tcp, udp,
 };
 pub use embedded_io_async;
+pub use socket::{SocketBuffers, SocketError, TcpListener, TcpStream};
 
 use embassy_executor::{SpawnError, Spawner};
 use embassy_net::StackResources;
@@ -56,8 +70,26 @@ pub const MAX_SOCKETS: usize = 160;
 /// Cheap to clone. The stack's runner runs as its own executor task from [`Stack::new`] on.
 #[derive(Clone)]
 pub struct Stack {
-    net: embassy_net::Stack<'static>,
+    inner: Inner,
     config: NetConfig,
+}
+
+/// Which TCP/IP serves the sockets.
+#[derive(Clone)]
+enum Inner {
+    /// embassy-net over a net device.
+    Direct(embassy_net::Stack<'static>),
+    /// The host's own TCP/IP (unix backend, `--net:NAME=socket`).
+    #[cfg(morgana_hosted)]
+    Host(HostStack),
+}
+
+/// The host stack's settings.
+#[cfg(morgana_hosted)]
+#[derive(Clone, Debug)]
+struct HostStack {
+    /// The host address listeners bind to.
+    listen_ip: core::net::IpAddr,
 }
 
 impl fmt::Debug for Stack {
@@ -89,6 +121,14 @@ pub enum Error {
     /// The name is not a valid host name.
     #[error("not a valid host name")]
     BadName,
+    /// A TCP port could not be listened on.
+    #[error("cannot listen on TCP port {port}: {reason}")]
+    Listen {
+        /// The port.
+        port: u16,
+        /// Why not, in the host's or the stack's words.
+        reason: alloc::string::String,
+    },
 }
 
 impl From<ConfigError> for Error {
@@ -111,6 +151,10 @@ impl Stack {
     where
         D: NetDevice + 'static,
     {
+        #[cfg(morgana_hosted)]
+        if device.is_host_stack() {
+            return Ok(Stack::host(config));
+        }
         let resources: &'static mut StackResources<MAX_SOCKETS> =
             Box::leak(Box::new(StackResources::new()));
         let (net, mut runner) = embassy_net::new(
@@ -120,7 +164,31 @@ impl Stack {
             seed,
         );
         spawn(spawner, async move { runner.run().await })?;
-        Ok(Stack { net, config })
+        Ok(Stack {
+            inner: Inner::Direct(net),
+            config,
+        })
+    }
+
+    /// The host's own TCP/IP, listening on `config`'s static address, else on loopback.
+    #[cfg(morgana_hosted)]
+    fn host(config: NetConfig) -> Self {
+        use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+        let listen_ip = match (&config.ipv4, &config.ipv6) {
+            (Ipv4Mode::Static { address, .. }, _) => IpAddr::V4(address.address()),
+            (Ipv4Mode::Off, Ipv6Mode::Static { address, .. }) => IpAddr::V6(address.address()),
+            (Ipv4Mode::Off, _) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            (Ipv4Mode::Dhcp, _) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        };
+        Stack {
+            inner: Inner::Host(HostStack { listen_ip }),
+            config,
+        }
+    }
+
+    /// True when the sockets are the host's (`--net:NAME=socket` on the unix backend).
+    pub fn is_host(&self) -> bool {
+        !matches!(self.inner, Inner::Direct(_))
     }
 
     /// Reads the network boot arguments from `args` (see [`config`]) and starts a stack.
@@ -137,9 +205,14 @@ impl Stack {
         Stack::new(device, config, spawner, seed)
     }
 
-    /// embassy-net's stack handle, to create sockets with.
-    pub fn net(&self) -> embassy_net::Stack<'static> {
-        self.net
+    /// embassy-net's stack handle, for its own sockets (UDP, ICMP, raw TCP); `None` on the
+    /// host's TCP/IP, which has only the [`socket`] API.
+    pub fn net(&self) -> Option<embassy_net::Stack<'static>> {
+        match &self.inner {
+            Inner::Direct(net) => Some(*net),
+            #[cfg(morgana_hosted)]
+            Inner::Host(_) => None,
+        }
     }
 
     /// The configuration the stack was started with.
@@ -147,16 +220,32 @@ impl Stack {
         &self.config
     }
 
-    /// The current IPv4 address (static or from DHCP), if any.
+    /// The current IPv4 address (static or from DHCP), if any; on the host stack, the address
+    /// listeners bind to.
     pub fn ipv4(&self) -> Option<Ipv4Cidr> {
-        self.net.config_v4().map(|c| c.address)
+        match &self.inner {
+            Inner::Direct(net) => net.config_v4().map(|c| c.address),
+            #[cfg(morgana_hosted)]
+            Inner::Host(host) => match host.listen_ip {
+                core::net::IpAddr::V4(ip) => Some(match &self.config.ipv4 {
+                    Ipv4Mode::Static { address, .. } => *address,
+                    _ => Ipv4Cidr::new(ip, 8),
+                }),
+                core::net::IpAddr::V6(_) => None,
+            },
+        }
     }
 
-    /// Waits until the stack has an address (at once for a static one), at most `timeout`.
+    /// Waits until the stack has an address (at once for a static one or the host's stack),
+    /// at most `timeout`.
     pub async fn wait_up(&self, timeout: Duration) -> Result<(), Error> {
-        with_timeout(timeout, self.net.wait_config_up())
-            .await
-            .map_err(|_| Error::NoAddress)
+        match &self.inner {
+            Inner::Direct(net) => with_timeout(timeout, net.wait_config_up())
+                .await
+                .map_err(|_| Error::NoAddress),
+            #[cfg(morgana_hosted)]
+            Inner::Host(_) => Ok(()),
+        }
     }
 
     /// The address of `host`: an IPv4 or IPv6 literal as is, otherwise an `A` lookup through
@@ -168,19 +257,21 @@ impl Stack {
         if host.is_empty() || host.len() > 253 {
             return Err(Error::BadName);
         }
-        let has_dns = self
-            .net
-            .config_v4()
-            .is_some_and(|c| !c.dns_servers.is_empty())
-            || self
-                .net
-                .config_v6()
-                .is_some_and(|c| !c.dns_servers.is_empty());
+        let net = match &self.inner {
+            Inner::Direct(net) => net,
+            #[cfg(morgana_hosted)]
+            Inner::Host(_) => {
+                return morgana_backend_unix::sockets::resolve(host)
+                    .map(IpAddress::from)
+                    .map_err(|_| Error::Dns(dns::Error::Failed));
+            }
+        };
+        let has_dns = net.config_v4().is_some_and(|c| !c.dns_servers.is_empty())
+            || net.config_v6().is_some_and(|c| !c.dns_servers.is_empty());
         if !has_dns {
             return Err(Error::NoDnsServer);
         }
-        let addrs = self
-            .net
+        let addrs = net
             .dns_query(host, dns::DnsQueryType::A)
             .await
             .map_err(Error::Dns)?;

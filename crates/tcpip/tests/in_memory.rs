@@ -29,7 +29,13 @@ fn icmp_echo_requests_are_answered_by_the_stack() {
         let (a, _b) = two_stacks(spawner);
         let (mut rx_meta, mut tx_meta) = ([PacketMetadata::EMPTY; 4], [PacketMetadata::EMPTY; 4]);
         let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
-        let mut socket = IcmpSocket::new(a.net(), &mut rx_meta, &mut rx, &mut tx_meta, &mut tx);
+        let mut socket = IcmpSocket::new(
+            a.net().unwrap(),
+            &mut rx_meta,
+            &mut rx,
+            &mut tx_meta,
+            &mut tx,
+        );
         socket.bind(IcmpEndpoint::Ident(0x4d4f)).unwrap();
         let request = Icmpv4Repr::EchoRequest {
             ident: 0x4d4f,
@@ -78,8 +84,8 @@ fn udp_datagrams_cross_both_ways() {
             [udp::PacketMetadata::EMPTY; 4],
             [udp::PacketMetadata::EMPTY; 4],
         );
-        let mut sa = UdpSocket::new(a.net(), &mut m0, b0, &mut m1, b1);
-        let mut sb = UdpSocket::new(b.net(), &mut m2, b2, &mut m3, b3);
+        let mut sa = UdpSocket::new(a.net().unwrap(), &mut m0, b0, &mut m1, b1);
+        let mut sb = UdpSocket::new(b.net().unwrap(), &mut m2, b2, &mut m3, b3);
         sa.bind(4000).unwrap();
         sb.bind(5000).unwrap();
         let server = async {

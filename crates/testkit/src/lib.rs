@@ -7,14 +7,17 @@
 //!   completion under a time limit ([`run`]).
 //! - [`netns`]: network namespaces made by one test, with tap devices and veth pairs between
 //!   them, deleted when dropped ([`Netns`]). The benchmarks of `cargo xtask bench` use them too.
+//! - [`user`]: a program run as an ordinary user (`nobody` when the tests run as root).
 
 pub mod netns;
 pub mod prereq;
 pub mod process;
+pub mod user;
 
 pub use netns::Netns;
 pub use prereq::Prereq;
 pub use process::{Outcome, Process, run};
+pub use user::Unprivileged;
 
 /// Returns from the calling test unless the host has every prerequisite listed, for example
 /// `require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("curl"));`.

@@ -1,13 +1,14 @@
 //! Process start: bind the declared devices from the command line, then run the application.
 //!
 //! ```text
-//! PROGRAM [--net:NAME=TAP] [--net-mac:NAME=MAC] [--block:NAME=FILE]
+//! PROGRAM [--net:NAME=TAP|socket] [--net-mac:NAME=MAC] [--block:NAME=FILE]
 //!         [--block-sector-size:NAME=N] [--] [APPLICATION ARGUMENTS...]
 //! ```
 //!
 //! Device flags come first; `--`, or the first argument that is not a device flag, starts the
 //! application's arguments. Every declared device must be bound, and only declared devices may
-//! be. Any problem ends the process with one `error:` line on standard error and status 1
+//! be. `--net:NAME=socket` binds a net device to the host's own TCP/IP instead of a TAP
+//! interface ([`crate::sockets`]). Any problem ends the process with one `error:` line on standard error and status 1
 //! before the application starts.
 
 use std::collections::HashMap;
@@ -55,7 +56,7 @@ pub enum BootError {
         name: String,
     },
     /// A declared device with no binding.
-    #[error("device '{name}' is declared but not bound: pass --{kind}:{name}=...")]
+    #[error("device '{name}' is declared but not bound: pass {}", bind_hint(*kind, name))]
     Unbound {
         /// The device name.
         name: &'static str,
@@ -91,6 +92,17 @@ pub enum BootError {
     /// An argument that is not UTF-8.
     #[error("argument {0} is not valid UTF-8")]
     NotUtf8(usize),
+}
+
+/// What binds an unbound device of `kind`.
+fn bind_hint(kind: DeviceKind, name: &str) -> String {
+    match kind {
+        DeviceKind::Net => format!(
+            "--net:{name}=TAP, or --net:{name}={} for the host's own TCP/IP",
+            crate::net::HOST_STACK
+        ),
+        _ => format!("--{kind}:{name}=..."),
+    }
 }
 
 #[derive(Default)]
@@ -194,6 +206,9 @@ pub(crate) fn bind(
         |d| {
             let (_, tap) = flags.net.get(d.name).ok_or_else(|| unbound(d))?;
             let mac = flags.mac.get(d.name).map(|(_, m)| *m);
+            if tap == crate::net::HOST_STACK {
+                return Ok(Net::host_stack());
+            }
             Net::open(tap, mac).map_err(|e| BootError::Tap {
                 name: d.name.to_string(),
                 tap: tap.clone(),
@@ -379,7 +394,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             e.to_string(),
-            "device 'service' is declared but not bound: pass --net:service=..."
+            "device 'service' is declared but not bound: pass --net:service=TAP, or --net:service=socket for the host's own TCP/IP"
         );
     }
 }

@@ -1,6 +1,9 @@
-//! Net devices on TAP interfaces.
+//! Net devices on TAP interfaces, or standing for the host's own TCP/IP.
 //!
-//! The interface must already exist (`ip tuntap add NAME mode tap`); it is attached with
+//! `--net:NAME=socket` binds the device to the host's TCP/IP ([`Net::host_stack`]): it moves no
+//! frames, and the TCP/IP stack serves its sockets from [`crate::sockets`] instead.
+//!
+//! Any other value names a TAP interface, which must already exist (`ip tuntap add NAME mode tap`); it is attached with
 //! `IFF_TAP | IFF_NO_PI`, so reads and writes are bare Ethernet frames. The MTU is the
 //! interface's. The unikernel's MAC address is its own, not the interface's: random and locally
 //! administered unless `--net-mac:NAME=` fixes it, as with the hvt tender.
@@ -8,7 +11,7 @@
 use std::ffi::CString;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::task::{Context, Poll};
 
@@ -16,10 +19,14 @@ use morgana_net::{MacAddress, NetDevice, NetError, check_frame_len, check_receiv
 
 use crate::wait::{self, Interest};
 
-/// A net device attached to a TAP interface.
+/// The binding value that selects the host's own TCP/IP instead of a TAP interface.
+pub const HOST_STACK: &str = "socket";
+
+/// A net device: a TAP interface, or the host's own TCP/IP.
 #[derive(Debug)]
 pub struct Net {
-    file: File,
+    /// The TAP interface's descriptor; `None` for the host's TCP/IP.
+    file: Option<File>,
     mac: MacAddress,
     mtu: usize,
 }
@@ -98,14 +105,24 @@ impl Net {
         }
         let mtu = interface_mtu(ifname)?;
         Ok(Net {
-            file,
+            file: Some(file),
             mac: mac.unwrap_or_else(random_mac),
             mtu,
         })
     }
 
-    fn fd(&self) -> RawFd {
-        self.file.as_raw_fd()
+    /// A device standing for the host's own TCP/IP (`--net:NAME=socket`): no frames.
+    pub fn host_stack() -> Net {
+        Net {
+            file: None,
+            mac: random_mac(),
+            mtu: 1500,
+        }
+    }
+
+    /// The TAP descriptor, or the error a host-stack device answers frame I/O with.
+    fn tap(&mut self) -> Result<&mut File, NetError> {
+        self.file.as_mut().ok_or(NetError::Device(libc::EOPNOTSUPP))
     }
 }
 
@@ -122,18 +139,23 @@ impl NetDevice for Net {
         self.mtu
     }
 
+    fn is_host_stack(&self) -> bool {
+        self.file.is_none()
+    }
+
     fn poll_receive(
         &mut self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<usize, NetError>> {
         check_receive_buffer(buf.len(), self.max_frame_len())?;
+        let file = self.tap()?;
         loop {
-            match self.file.read(buf) {
+            match file.read(buf) {
                 Ok(n) => return Poll::Ready(Ok(n)),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    wait::register(self.fd(), Interest::Read, cx.waker());
+                    wait::register(file.as_raw_fd(), Interest::Read, cx.waker());
                     return Poll::Pending;
                 }
                 Err(e) => return Poll::Ready(Err(os_error(&e))),
@@ -143,13 +165,14 @@ impl NetDevice for Net {
 
     fn poll_transmit(&mut self, cx: &mut Context<'_>, frame: &[u8]) -> Poll<Result<(), NetError>> {
         check_frame_len(frame.len(), self.max_frame_len())?;
+        let file = self.tap()?;
         loop {
-            match self.file.write(frame) {
+            match file.write(frame) {
                 Ok(n) if n == frame.len() => return Poll::Ready(Ok(())),
                 Ok(_) => return Poll::Ready(Err(NetError::Device(libc::EIO))),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    wait::register(self.fd(), Interest::Write, cx.waker());
+                    wait::register(file.as_raw_fd(), Interest::Write, cx.waker());
                     return Poll::Pending;
                 }
                 Err(e) => return Poll::Ready(Err(os_error(&e))),
@@ -160,6 +183,8 @@ impl NetDevice for Net {
 
 impl Drop for Net {
     fn drop(&mut self) {
-        wait::forget(self.fd());
+        if let Some(file) = &self.file {
+            wait::forget(file.as_raw_fd());
+        }
     }
 }

@@ -33,12 +33,15 @@ fn watches() -> std::sync::MutexGuard<'static, Vec<Watch>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Wakes `waker` once `fd` is ready for `interest` (replacing an earlier waker for the same pair).
+/// Wakes `waker` once `fd` is ready for `interest`.
+///
+/// A task registering again for the same pair replaces its earlier waker; different tasks
+/// waiting on one descriptor (several accepting on one listening socket) are all woken.
 pub fn register(fd: RawFd, interest: Interest, waker: &Waker) {
     let mut list = watches();
     match list
         .iter_mut()
-        .find(|w| w.fd == fd && w.interest == interest)
+        .find(|w| w.fd == fd && w.interest == interest && w.waker.will_wake(waker))
     {
         Some(w) => w.waker.clone_from(waker),
         None => list.push(Watch {

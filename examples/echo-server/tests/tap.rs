@@ -2,11 +2,14 @@
 //! test: many concurrent clients, an idle client timed out while others are served, and boot
 //! errors for bad network arguments.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use morgana_testkit::{Netns, Prereq, Process, require, run};
+
+mod common;
+use common::exchange;
 
 const EXE: &str = env!("CARGO_BIN_EXE_echo-server");
 const ADDR: &str = "10.77.0.2:7";
@@ -21,48 +24,13 @@ fn start(ns: &Netns, extra: &[&str]) -> Process {
     p
 }
 
-/// Sends `data`, half-closes, and reads until the server's FIN.
-fn exchange(addr: SocketAddr, data: &[u8]) -> Vec<u8> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let mut w = s.try_clone().unwrap();
-    let data = data.to_vec();
-    let writer = std::thread::spawn(move || {
-        for piece in data.chunks(1000) {
-            w.write_all(piece).expect("write");
-        }
-        w.shutdown(Shutdown::Write).expect("shutdown");
-    });
-    let mut got = Vec::new();
-    s.read_to_end(&mut got)
-        .expect("read until the server's FIN");
-    writer.join().unwrap();
-    got
-}
-
 #[test]
 fn fifty_concurrent_connections_are_echoed_and_closed_cleanly() {
     require!(Prereq::Tap);
     let ns = Netns::new("echo50");
     let mut server = start(&ns, &[]);
     let addr: SocketAddr = ADDR.parse().unwrap();
-    let ok = ns.enter(move || {
-        let clients: Vec<_> = (0..50u8)
-            .map(|i| {
-                std::thread::spawn(move || {
-                    let data: Vec<u8> = (0..20_000u32)
-                        .map(|b| (b as u8).wrapping_mul(i | 1))
-                        .collect();
-                    exchange(addr, &data) == data
-                })
-            })
-            .collect();
-        clients
-            .into_iter()
-            .map(|c| c.join().unwrap())
-            .filter(|ok| *ok)
-            .count()
-    });
+    let ok = ns.enter(move || common::fifty_concurrent_exchanges(addr));
     assert_eq!(ok, 50, "connections echoed exactly");
     assert!(server.is_running());
 }

@@ -6,14 +6,12 @@ use std::time::Duration;
 
 use morgana_testkit::{Netns, Prereq, Process, require, run};
 
+mod common;
+use common::htdocs;
+
 const EXE: &str = env!("CARGO_BIN_EXE_http-server");
 const MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x77, 0x00, 0x02];
 const BASE: &str = "http://10.77.0.2";
-
-fn htdocs(path: &str) -> Vec<u8> {
-    let file = format!("{}/htdocs/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"))
-}
 
 fn start(ns: &Netns) -> Process {
     ns.add_tap("tap0", 1500, Some("10.77.0.1/24"));
@@ -43,75 +41,7 @@ fn curl_gets_exact_files_types_404_405_and_reuses_one_connection() {
     let ns = Netns::new("httpd");
     let mut server = start(&ns);
 
-    for (path, file) in [
-        ("/", "index.html"),
-        ("/css/site.css", "css/site.css"),
-        ("/img/logo.png", "img/logo.png"),
-    ] {
-        let (code, body) = curl(&ns, &[&format!("{BASE}{path}")]);
-        assert_eq!((code, body), (0, htdocs(file)), "{path}");
-    }
-
-    // Four URLs on one command line: one connection, reused (keep-alive).
-    let fmt = "%{http_code} %{num_connects} %{content_type} %{size_download}\\n";
-    let urls: Vec<String> = ["/", "/css/site.css", "/img/logo.png", "/missing.html"]
-        .iter()
-        .map(|p| format!("{BASE}{p}"))
-        .collect();
-    let mut args = vec![
-        "-o",
-        "/dev/null",
-        "-o",
-        "/dev/null",
-        "-o",
-        "/dev/null",
-        "-o",
-        "/dev/null",
-        "-w",
-        fmt,
-    ];
-    args.extend(urls.iter().map(String::as_str));
-    let (code, out) = curl(&ns, &args);
-    assert_eq!(code, 0);
-    assert_eq!(
-        String::from_utf8_lossy(&out),
-        format!(
-            "200 1 text/html; charset=utf-8 {}\n200 0 text/css; charset=utf-8 {}\n200 0 image/png {}\n404 0 text/plain; charset=utf-8 14\n",
-            htdocs("index.html").len(),
-            htdocs("css/site.css").len(),
-            htdocs("img/logo.png").len()
-        )
-    );
-
-    let (_, head) = curl(&ns, &["-I", &format!("{BASE}/css/site.css")]);
-    assert_eq!(
-        String::from_utf8_lossy(&head),
-        format!(
-            "HTTP/1.1 200 OK\r\nServer: morgana\r\nContent-Type: text/css; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
-            htdocs("css/site.css").len()
-        )
-    );
-    let (_, out) = curl(
-        &ns,
-        &["-X", "POST", "-w", "%{http_code}", &format!("{BASE}/")],
-    );
-    assert_eq!(String::from_utf8_lossy(&out), "405 Method Not Allowed\n405");
-    let (_, out) = curl(&ns, &["-w", "%{http_code}", &format!("{BASE}/nope")]);
-    assert_eq!(String::from_utf8_lossy(&out), "404 Not Found\n404");
-    let big = format!("X-Big: {}", "a".repeat(9000));
-    let (_, out) = curl(
-        &ns,
-        &[
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "-H",
-            &big,
-            &format!("{BASE}/"),
-        ],
-    );
-    assert_eq!(String::from_utf8_lossy(&out), "431");
+    common::check_site(&|args| curl(&ns, args), BASE);
     assert!(server.is_running());
 }
 

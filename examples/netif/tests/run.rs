@@ -22,7 +22,7 @@ fn missing_tap_is_refused() {
     let out = run(&mut Command::new(EXE), Duration::from_secs(10));
     assert_eq!(
         out.stderr,
-        "error: device 'service' is declared but not bound: pass --net:service=...\n"
+        "error: device 'service' is declared but not bound: pass --net:service=TAP, or --net:service=socket for the host's own TCP/IP\n"
     );
     assert_eq!(out.code, Some(1));
     let out = run(
