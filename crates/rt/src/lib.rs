@@ -18,6 +18,7 @@ pub mod args;
 mod executor;
 #[cfg(any(target_os = "hvt", target_os = "xen"))]
 pub mod heap;
+pub mod log_filter;
 pub mod logger;
 pub mod manifest;
 #[cfg(any(target_os = "hvt", target_os = "xen"))]

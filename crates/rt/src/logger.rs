@@ -1,15 +1,21 @@
 //! The `log` backend: records on the console, stamped with monotonic time since boot.
 //!
-//! The level comes from the `--logs=LEVEL` boot argument (`off`, `error`, `warn`, `info`,
-//! `debug`, `trace`; default `info`), which the runtime consumes before the application sees its
-//! arguments.
+//! What is shown comes from the `--logs=` boot argument, a default level plus per-source levels
+//! ([`crate::log_filter`]; warnings and errors only when it is absent), which the runtime
+//! consumes before the application sees its arguments.
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 use core::fmt::Write as _;
-use log::{LevelFilter, Log, Metadata, Record};
+use critical_section::Mutex;
+use log::{Log, Metadata, Record};
 
+use crate::log_filter::LogFilter;
 use crate::platform::try_platform;
+
+/// The filter in force; the default one until boot installs the `--logs=` one.
+static FILTER: Mutex<RefCell<Option<LogFilter>>> = Mutex::new(RefCell::new(None));
 
 struct ConsoleLogger;
 
@@ -18,6 +24,14 @@ static LOGGER: ConsoleLogger = ConsoleLogger;
 impl Log for ConsoleLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
         metadata.level() <= log::max_level()
+            && critical_section::with(|cs| {
+                let filter = FILTER.borrow_ref(cs);
+                let level = match filter.as_ref() {
+                    Some(f) => f.level_for(metadata.target()),
+                    None => crate::log_filter::DEFAULT_LEVEL,
+                };
+                metadata.level() <= level
+            })
     }
 
     fn log(&self, record: &Record<'_>) {
@@ -42,24 +56,24 @@ impl Log for ConsoleLogger {
     fn flush(&self) {}
 }
 
-/// Takes `--logs=LEVEL` out of `args`, installs the logger at that level, returns the rest.
+/// Takes `--logs=FILTER` out of `args` (the last one counts), installs the logger with that
+/// filter, returns the rest; a malformed filter is the boot error's message.
 pub(crate) fn init_from_args(args: Vec<String>) -> Result<Vec<String>, String> {
-    let mut level = LevelFilter::Info;
+    let mut filter = LogFilter::default();
     let mut rest = Vec::with_capacity(args.len());
     for arg in args {
         match arg.strip_prefix("--logs=") {
             Some(value) => {
-                level = value.parse().map_err(|_| {
-                    alloc::format!(
-                        "malformed boot argument --logs={value}: expected off, error, warn, info, debug or trace"
-                    )
-                })?;
+                filter = value
+                    .parse()
+                    .map_err(|e| alloc::format!("malformed boot argument --logs={value}: {e}"))?;
             }
             None => rest.push(arg),
         }
     }
-    // A second call (only possible in tests) keeps the first logger; the level still applies.
+    // A second call (only possible in tests) keeps the first logger; the filter still applies.
     let _ = log::set_logger(&LOGGER);
-    log::set_max_level(level);
+    log::set_max_level(filter.max_level());
+    critical_section::with(|cs| *FILTER.borrow_ref_mut(cs) = Some(filter));
     Ok(rest)
 }

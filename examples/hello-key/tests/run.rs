@@ -42,7 +42,7 @@ fn bad_arguments_give_one_error_line_and_status_1() {
         ),
         (
             &["--logs=loud", "--hello=a"],
-            "error: malformed boot argument --logs=loud: expected off, error, warn, info, debug or trace\n",
+            "error: malformed boot argument --logs=loud: 'loud' is not a level: expected off, error, warn, info, debug or trace\n",
         ),
         (
             &["--net:service=tap0"],

@@ -71,6 +71,10 @@ fn tasks_timers_clocks_randomness_and_logging_work() {
     assert_eq!(again.code, Some(0), "stderr: {}", again.stderr);
     let again: Vec<&str> = again.stdout.lines().collect();
     assert_ne!(random_word(lines[6]), random_word(again[6]));
+    // Quiet by default: the info line is not shown without --logs.
+    assert_eq!(lines.len(), 7, "{lines:?}");
+    let out = exe(env!("CARGO_BIN_EXE_ambient"), &["--logs=info"]);
+    let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 8, "{lines:?}");
     assert!(
         lines[7].ends_with(" INFO  ambient: logged at info"),
@@ -91,4 +95,61 @@ fn the_log_level_comes_from_the_logs_argument() {
     let out = exe(env!("CARGO_BIN_EXE_ambient"), &["--logs=off"]);
     assert!(!out.stdout.contains("logged at"), "{}", out.stdout);
     assert_eq!(out.code, Some(0));
+}
+
+/// The records of an `ambient` run with `args`, without their time stamps.
+fn log_records(args: &[&str]) -> Vec<String> {
+    let out = exe(env!("CARGO_BIN_EXE_ambient"), args);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    out.stdout
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .map(|l| l.split_once("] ").map_or(l, |(_, r)| r).to_string())
+        .collect()
+}
+
+#[test]
+fn per_source_log_levels_select_the_records() {
+    let both = [
+        "INFO  ambient: logged at info",
+        "DEBUG ambient: logged at debug",
+    ];
+    assert_eq!(log_records(&["--logs=ambient:debug,warn"]), both);
+    assert_eq!(log_records(&["--logs=warn,ambient:debug"]), both);
+    assert_eq!(log_records(&["--logs=debug,ambient:info"]), both[..1]);
+    assert_eq!(log_records(&["--logs=embassy_net:debug"]), [""; 0]);
+    assert_eq!(
+        log_records(&["--logs=ambient::deeper:debug,info"]),
+        both[..1]
+    );
+}
+
+#[test]
+fn a_malformed_log_filter_is_one_error_line_and_status_1() {
+    for (arg, reason) in [
+        (
+            "--logs=loud",
+            "'loud' is not a level: expected off, error, warn, info, debug or trace",
+        ),
+        (
+            "--logs=info,,warn",
+            "expected LEVEL or SOURCE:LEVEL items separated by commas",
+        ),
+        ("--logs=:debug", "a source name is missing before ':'"),
+        (
+            "--logs=info,debug",
+            "the level of the default is given twice",
+        ),
+    ] {
+        let out = exe(env!("CARGO_BIN_EXE_ambient"), &[arg]);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr),
+            (
+                Some(1),
+                "",
+                format!("error: malformed boot argument {arg}: {reason}\n")
+            ),
+            "{arg}"
+        );
+    }
 }
