@@ -225,9 +225,17 @@ impl BareMetal {
         Ok(path)
     }
 
-    /// The directory images of this target are written to: `TARGET_DIR/DIR`.
+    /// The directory of this target's files (its target JSON under `spec/`): `TARGET_DIR/DIR`.
     pub fn image_dir(&self, target_dir: &Path) -> PathBuf {
         target_dir.join(self.dir)
+    }
+
+    /// Where [`build_image`](Self::build_image) writes `package`'s image for `profile`:
+    /// `TARGET_DIR/DIR/PROFILE/PACKAGE.SUFFIX`, so debug and release images live side by side.
+    pub fn image_path(&self, target_dir: &Path, package: &str, profile: Profile) -> PathBuf {
+        self.image_dir(target_dir)
+            .join(profile.dir())
+            .join(format!("{package}.{}", self.suffix))
     }
 
     /// A cargo `build` command for this target into `target_dir`, with the rustflags the user
@@ -334,8 +342,8 @@ impl BareMetal {
         })
     }
 
-    /// Builds binary `package` and copies it to `TARGET_DIR/DIR/PACKAGE.SUFFIX`; returns that
-    /// path.
+    /// Builds binary `package` and copies it to `TARGET_DIR/DIR/PROFILE/PACKAGE.SUFFIX`
+    /// ([`image_path`](Self::image_path)); returns that path.
     pub fn build_image(
         &self,
         ws: &Workspace,
@@ -345,9 +353,10 @@ impl BareMetal {
     ) -> Result<PathBuf> {
         let target_dir = absolute(ws, target_dir);
         let built = self.build_elf(ws, &target_dir, package, profile)?;
-        let dir = self.image_dir(&target_dir);
-        fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
-        let image = dir.join(format!("{package}.{}", self.suffix));
+        let image = self.image_path(&target_dir, package, profile);
+        if let Some(dir) = image.parent() {
+            fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        }
         fs::copy(&built, &image).map_err(|e| io_error(&built, e))?;
         Ok(image)
     }

@@ -297,8 +297,8 @@ mod tests {
 
     #[test]
     fn inspect_takes_one_image() {
-        let inv = parse(&s(&["inspect", "target/hvt/hello.hvt"])).unwrap();
-        assert_eq!(inv.rest, s(&["target/hvt/hello.hvt"]));
+        let inv = parse(&s(&["inspect", "target/hvt/debug/hello.hvt"])).unwrap();
+        assert_eq!(inv.rest, s(&["target/hvt/debug/hello.hvt"]));
         let none = parse(&s(&["inspect"])).unwrap();
         assert_eq!(
             execute(&none).unwrap_err().to_string(),

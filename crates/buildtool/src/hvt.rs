@@ -2,7 +2,7 @@
 //!
 //! Built as every bare-metal target is ([`crate::baremetal`]): cargo builds into its normal
 //! target directory, under `x86_64-morgana-hvt/PROFILE/`, and the image is copied to
-//! `TARGET_DIR/hvt/NAME.hvt`.
+//! `TARGET_DIR/hvt/PROFILE/NAME.hvt` (`debug` or `release`, side by side).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -14,12 +14,12 @@ use crate::{Error, Profile, Result, Workspace, cargo, morgana_root, run_checked}
 pub const TARGET_NAME: &str = HVT.name;
 
 /// Builds package `package` as a hard-float hvt image into `ws`'s target directory; returns
-/// the image's path (`TARGET_DIR/hvt/NAME.hvt`).
+/// the image's path (`TARGET_DIR/hvt/PROFILE/NAME.hvt`).
 pub fn build(ws: &Workspace, package: &str, profile: Profile) -> Result<PathBuf> {
     build_in(ws, &ws.target_dir(), package, profile, Float::Hard)
 }
 
-/// Builds package `package` as a soft-float hvt image (`TARGET_DIR/hvt-softfloat/NAME.hvt`),
+/// Builds package `package` as a soft-float hvt image (`TARGET_DIR/hvt-softfloat/PROFILE/NAME.hvt`),
 /// for hosts whose KVM cannot run SSE in a guest.
 pub fn build_soft(ws: &Workspace, package: &str, profile: Profile) -> Result<PathBuf> {
     build_in(ws, &ws.target_dir(), package, profile, Float::Soft)

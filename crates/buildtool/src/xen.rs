@@ -1,5 +1,5 @@
-//! The `xen` target: a Xen PVH image (`TARGET_DIR/xen/NAME.xen`) and its xl config
-//! (`TARGET_DIR/xen/NAME.xl`), built as every bare-metal target is ([`crate::baremetal`]).
+//! The `xen` target: a Xen PVH image (`TARGET_DIR/xen/PROFILE/NAME.xen`) and its xl config
+//! (`NAME.xl` next to it), built as every bare-metal target is ([`crate::baremetal`]).
 //!
 //! The xl config's `vif` and `disk` lines come from the devices the application declares,
 //! which the image carries in its `.morgana.devices` section (format: `morgana_xen_abi::devices`).
@@ -26,7 +26,7 @@ pub struct DeclaredDevice {
     pub name: String,
 }
 
-/// Builds `package` for Xen; returns the image path (`TARGET_DIR/xen/NAME.xen`), next to which
+/// Builds `package` for Xen; returns the image path (`TARGET_DIR/xen/PROFILE/NAME.xen`), next to which
 /// `NAME.xl` is written.
 pub fn build(ws: &Workspace, package: &str, profile: Profile) -> Result<PathBuf> {
     build_in(ws, &ws.target_dir(), package, profile, Float::Hard)

@@ -184,7 +184,7 @@ fn a_project_in_another_directory_builds_and_runs_its_unikernel() {
     let built = xtask(&["build", "--target", "hvt", "-p", "greeter"]);
     assert_eq!(built.code, Some(0), "hvt build failed: {}", built.stderr);
     assert!(
-        built.stdout.trim().ends_with("hvt/greeter.hvt"),
+        built.stdout.trim().ends_with("hvt/debug/greeter.hvt"),
         "{}",
         built.stdout
     );
@@ -222,7 +222,7 @@ fn a_project_in_another_directory_builds_and_runs_its_unikernel() {
     let built = xtask(&["build", "--target", "xen", "-p", "greeter"]);
     assert_eq!(built.code, Some(0), "xen build failed: {}", built.stderr);
     let image = PathBuf::from(built.stdout.trim());
-    assert!(image.ends_with("xen/greeter.xen"), "{}", built.stdout);
+    assert!(image.ends_with("xen/debug/greeter.xen"), "{}", built.stdout);
     let elf = std::fs::read(&image).unwrap();
     assert_eq!(&elf[..4], b"\x7fELF");
     let xl = std::fs::read_to_string(image.with_extension("xl")).unwrap();

@@ -31,16 +31,18 @@ pub fn image(package: &str) -> PathBuf {
     image_with(package, Profile::Release)
 }
 
-/// The image of `package` in `profile`, built once per test binary (a package is only ever
-/// used with one profile: both land at the same path).
+/// The image of `package` in `profile`, built once per test binary.
 pub fn image_with(package: &str, profile: Profile) -> PathBuf {
-    static IMAGES: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+    static IMAGES: Mutex<Vec<(String, Profile, PathBuf)>> = Mutex::new(Vec::new());
     let mut images = IMAGES.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, p)) = images.iter().find(|(n, _)| n == package) {
+    if let Some((_, _, p)) = images
+        .iter()
+        .find(|(n, pr, _)| n == package && *pr == profile)
+    {
         return p.clone();
     }
     let path = hvt::build_soft(&workspace(), package, profile).expect("image builds");
-    images.push((package.to_string(), path.clone()));
+    images.push((package.to_string(), profile, path.clone()));
     path
 }
 

@@ -16,7 +16,6 @@ pub const RUNS: usize = 3;
 pub fn bench(ws: &Workspace) -> Result<()> {
     let packages = ["xen-minimal", "noop", "hello"];
     let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    // Both profiles write target/xen/hello.xen: measure the debug image first.
     let hello_debug = size(&xen::build(ws, "hello", Profile::Debug)?);
     let mut images = Vec::new();
     for p in packages {
