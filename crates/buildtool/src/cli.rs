@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use crate::baremetal::Float;
 use crate::{
-    Error, Profile, Result, Target, Workspace, cargo, elf, hvt, run_checked, toolchain, unix, xen,
+    Error, Profile, Result, Target, Workspace, cargo, elf, hvt, run_checked, tap, toolchain, unix,
+    xen,
 };
 
 /// The usage text of the commands this library runs.
@@ -17,6 +18,10 @@ commands:
   run   --target T -p NAME [--release] [-- ARGS] build and run it; ARGS are device flags
                                                  (--net:NAME=TAP, --block:NAME=FILE, ...),
                                                  then -- and the unikernel's own arguments
+        [--tap[=DEVICE]]                         unix, hvt (as root): make a tap mgtapN with
+                                                 10.77.N.1/24, bind DEVICE (default service)
+                                                 to it, give the unikernel --ipv4=10.77.N.2/24,
+                                                 remove the tap when it ends
   test  [-p NAME]                                run the workspace's (or NAME's) tests
   inspect IMAGE                                  print an hvt image's ABI and manifest notes
                                                  as JSON";
@@ -71,6 +76,8 @@ pub struct Invocation {
     pub profile: Profile,
     /// `--float=hard|soft` (bare-metal targets only; hard when not given).
     pub float: Option<Float>,
+    /// `--tap[=DEVICE]` (run only): the net device to bind to a tap made for the run.
+    pub tap: Option<String>,
     /// Everything after `--`.
     pub rest: Vec<String>,
 }
@@ -91,6 +98,7 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
         package: None,
         profile: Profile::Debug,
         float: None,
+        tap: None,
         rest: Vec::new(),
     };
     // `bench` hands everything after it to the benchmark it names.
@@ -113,6 +121,7 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
             "--target" => inv.target = Some(value("--target")?.parse()?),
             "-p" | "--package" => inv.package = Some(value("--package")?),
             "--release" => inv.profile = Profile::Release,
+            "--tap" => inv.tap = Some(inline.unwrap_or_else(|| tap::DEFAULT_DEVICE.into())),
             "--float" => inv.float = Some(value("--float")?.parse()?),
             "--" => {
                 inv.rest.extend(it.cloned());
@@ -165,6 +174,9 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         "run" => {
+            if let Some(device) = &inv.tap {
+                return run_on_tap(inv, device);
+            }
             let ws = Workspace::current()?;
             let target = need_target(inv)?;
             let float = float_for(inv, target)?;
@@ -206,6 +218,34 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
         }
         other => Err(Error::Usage(format!("unknown command '{other}'"))),
     }
+}
+
+/// `run --tap`: the tap first (so that a missing privilege is said before any build), then
+/// the build, then the run with the tap bound; the tap goes when the run ends.
+fn run_on_tap(inv: &Invocation, device: &str) -> Result<ExitCode> {
+    let target = need_target(inv)?;
+    let float = float_for(inv, target)?;
+    let package = need_package(inv)?;
+    if target == Target::Xen {
+        return Err(Error::Usage(
+            "--tap is for the unix and hvt targets (the Xen lab makes its own)".into(),
+        ));
+    }
+    let tap = tap::Tap::create()?;
+    let ws = &Workspace::current()?;
+    let mut cmd = match target {
+        Target::Unix => {
+            let args = tap.bind_args(device, &inv.rest, unix::is_device_flag)?;
+            let mut cmd = std::process::Command::new(unix::build(ws, package, inv.profile)?);
+            cmd.args(args);
+            cmd
+        }
+        _ => {
+            let args = tap.bind_args(device, &inv.rest, hvt::is_tender_option)?;
+            hvt::command(ws, package, inv.profile, float, &args)?
+        }
+    };
+    Ok(exit_code(tap::run_with(&tap, &mut cmd)?))
 }
 
 /// The process status to pass on: the child's code, or 128 + signal like a shell.

@@ -62,7 +62,7 @@ pub fn tender(ws: &Workspace, profile: Profile) -> Result<PathBuf> {
 }
 
 /// True for an option of the tender (as opposed to the unikernel's own arguments).
-fn is_tender_option(arg: &str) -> bool {
+pub fn is_tender_option(arg: &str) -> bool {
     [
         "--net:",
         "--net-mac:",
@@ -94,18 +94,27 @@ pub fn run(
     float: Float,
     args: &[String],
 ) -> Result<ExitStatus> {
+    let mut cmd = command(ws, package, profile, float, args)?;
+    cmd.status().map_err(|source| Error::Spawn {
+        program: cmd.get_program().to_string_lossy().into_owned(),
+        source,
+    })
+}
+
+/// Builds `package` and the tender; returns the command that boots the image with `args`.
+pub fn command(
+    ws: &Workspace,
+    package: &str,
+    profile: Profile,
+    float: Float,
+    args: &[String],
+) -> Result<Command> {
     let image = build_in(ws, &ws.target_dir(), package, profile, float)?;
     let tender = tender(ws, profile)?;
     let (options, guest) = split_run_args(args);
-    Command::new(&tender)
-        .args(options)
-        .arg(&image)
-        .args(guest)
-        .status()
-        .map_err(|source| Error::Spawn {
-            program: tender.display().to_string(),
-            source,
-        })
+    let mut cmd = Command::new(&tender);
+    cmd.args(options).arg(&image).args(guest);
+    Ok(cmd)
 }
 
 #[cfg(test)]

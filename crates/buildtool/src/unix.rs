@@ -25,6 +25,13 @@ pub fn build(ws: &Workspace, package: &str, profile: Profile) -> Result<PathBuf>
     }
 }
 
+/// True for a device flag of the unix backend (as opposed to the application's arguments).
+pub fn is_device_flag(arg: &str) -> bool {
+    ["--net:", "--net-mac:", "--block:", "--block-sector-size:"]
+        .iter()
+        .any(|p| arg.starts_with(p))
+}
+
 /// Builds and runs `package` with `args` (device flags, `--`, application arguments).
 pub fn run(ws: &Workspace, package: &str, profile: Profile, args: &[String]) -> Result<ExitStatus> {
     let exe = build(ws, package, profile)?;
