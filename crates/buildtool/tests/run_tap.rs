@@ -15,6 +15,21 @@ fn workspace() -> Workspace {
     Workspace::current().expect("workspace")
 }
 
+/// The run, leader of its own process group, which is killed whole if the test fails before
+/// it ends, so that no unikernel outlives the test.
+struct Run(Process);
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        if self.0.is_running() {
+            let group = format!("-{}", self.0.pid());
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &group])
+                .output();
+        }
+    }
+}
+
 fn index_html() -> Vec<u8> {
     let path = workspace()
         .root
@@ -27,11 +42,13 @@ fn index_html() -> Vec<u8> {
 /// run ends with `interrupted_status` (the unikernel's, passed on) and that the tap went.
 fn serve_on_tap(ns: &Netns, args: &[&str], boot_limit: Duration, interrupted_status: i32) {
     let mut cmd = ns.command(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     cmd.current_dir(workspace().root)
         .args(["xtask", "run"])
         .args(args)
         .args(["--tap", "--", "--", "--port=8080"]);
-    let mut xtask = Process::start(&mut cmd);
+    let mut guard = Run(Process::start(&mut cmd));
+    let xtask = &mut guard.0;
     assert_eq!(
         xtask.wait_for_line("morgana:", Duration::from_secs(900)),
         LINE
