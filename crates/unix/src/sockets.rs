@@ -179,14 +179,16 @@ impl Drop for HostStream {
     }
 }
 
-/// The first address the host's resolver gives for `name` (`getaddrinfo(3)`, which blocks the
-/// process while it asks).
+/// An address the host's resolver gives for `name`, IPv4 first as the direct stack's `A`
+/// lookups (`getaddrinfo(3)`, which blocks the process while it asks).
 pub fn resolve(name: &str) -> io::Result<std::net::IpAddr> {
     use std::net::ToSocketAddrs;
-    (name, 0)
-        .to_socket_addrs()?
-        .next()
-        .map(|a| a.ip())
+    let addrs: Vec<std::net::IpAddr> = (name, 0).to_socket_addrs()?.map(|a| a.ip()).collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"))
 }
 
