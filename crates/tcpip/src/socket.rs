@@ -139,7 +139,15 @@ impl TcpListener {
             }
             #[cfg(morgana_hosted)]
             ListenerInner::Host(listener) => {
-                let stream = listener.accept().await.map_err(host_error)?;
+                let stream = match listener.accept().await {
+                    Ok(stream) => stream,
+                    Err(e) => {
+                        // Out of descriptors or memory, the pending connection stays readable:
+                        // pause so that a pool accepting in a loop does not spin.
+                        embassy_time::Timer::after_millis(100).await;
+                        return Err(host_error(e));
+                    }
+                };
                 Ok(TcpStream {
                     inner: StreamInner::Host(stream),
                 })
