@@ -11,7 +11,9 @@
 //!
 //! The unikernel (a Linux process reading and writing Ethernet frames on the tap) and the
 //! Linux servers (in a second namespace behind a veth pair) are both one virtual Ethernet hop
-//! away from the clients. nginx serves the same `htdocs/` directory with one worker process.
+//! away from the clients. The same unikernels on the host's own TCP/IP
+//! (`--net:service=socket`) run in namespace S beside the Linux servers, on 10.79.0.2 ports
+//! 8080 (http) and 7007 (echo), so they take the very path the Linux servers take. nginx serves the same `htdocs/` directory with one worker process.
 //! Each figure is the median of [`RUNS`] runs; the ratio is unikernel / Linux.
 //!
 //! The echo client and the Linux echo server are this program itself (`bench __echo-client`,
@@ -249,6 +251,17 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
         start(cmd)?
     };
     wait_listening(&lab.client, "10.78.0.2:80")?;
+    let host_http = {
+        let mut cmd = lab.server.command(&http_server);
+        cmd.args([
+            "--net:service=socket",
+            "--",
+            "--ipv4=10.79.0.2/24",
+            "--port=8080",
+        ]);
+        start(cmd)?
+    };
+    wait_listening(&lab.client, "10.79.0.2:8080")?;
     let conf = nginx_conf(&tmp, &htdocs)?;
     let nginx = {
         let mut cmd = lab.server.command("nginx");
@@ -256,13 +269,14 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
         start(cmd)?
     };
     wait_listening(&lab.client, "10.79.0.2:80")?;
-    let (mut uni, mut lin) = (Vec::new(), Vec::new());
+    let (mut uni, mut host, mut lin) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         uni.push(wrk(&lab, "http://10.78.0.2/")?);
+        host.push(wrk(&lab, "http://10.79.0.2:8080/")?);
         lin.push(wrk(&lab, "http://10.79.0.2/")?);
     }
-    drop((uni_http, nginx));
-    let (uni, lin) = (median_http(&uni), median_http(&lin));
+    drop((uni_http, host_http, nginx));
+    let (uni, host, lin) = (median_http(&uni), median_http(&host), median_http(&lin));
 
     // Echo throughput.
     let uni_echo = {
@@ -271,22 +285,34 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
         start(cmd)?
     };
     wait_listening(&lab.client, "10.78.0.2:7")?;
+    let host_echo = {
+        let mut cmd = lab.server.command(&echo_server);
+        cmd.args([
+            "--net:service=socket",
+            "--",
+            "--ipv4=10.79.0.2/24",
+            "--port=7007",
+        ]);
+        start(cmd)?
+    };
+    wait_listening(&lab.client, "10.79.0.2:7007")?;
     let linux_echo = {
         let mut cmd = lab.server.command(&me);
         cmd.args(["bench", "__echo-server", "10.79.0.2:7"]);
         start(cmd)?
     };
     wait_listening(&lab.client, "10.79.0.2:7")?;
-    let (mut uni_mb, mut lin_mb) = (Vec::new(), Vec::new());
+    let (mut uni_mb, mut host_mb, mut lin_mb) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         uni_mb.push(echo_rate(&lab, &me, "10.78.0.2:7")?);
+        host_mb.push(echo_rate(&lab, &me, "10.79.0.2:7007")?);
         lin_mb.push(echo_rate(&lab, &me, "10.79.0.2:7")?);
     }
-    drop((uni_echo, linux_echo));
+    drop((uni_echo, host_echo, linux_echo));
     let _ = std::fs::remove_dir_all(&tmp);
     // The same services as hvt guests on the same tap: exits, not times.
     let hvt_exits = super::hvt_net::report(ws, &lab.client);
-    let (uni_mb, lin_mb) = (median(&uni_mb), median(&lin_mb));
+    let (uni_mb, host_mb, lin_mb) = (median(&uni_mb), median(&host_mb), median(&lin_mb));
 
     println!("network benchmark: median of {RUNS} runs of {SECONDS} s each");
     println!(
@@ -294,18 +320,29 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
          {:<22} {:>10} {:>9} {:>9} {:>9}",
         "", "req/s", "p50 us", "p90 us", "p99 us"
     );
-    for (name, r) in [("http-server (unikernel)", uni), ("nginx (Linux)", lin)] {
+    for (name, r) in [
+        ("http-server (tap)", uni),
+        ("http-server (host)", host),
+        ("nginx (Linux)", lin),
+    ] {
         println!(
             "{name:<22} {:>10.0} {:>9.0} {:>9.0} {:>9.0}",
             r.rps, r.p50, r.p90, r.p99
         );
     }
-    println!("ratio unikernel/nginx req/s: {:.2}", uni.rps / lin.rps);
+    println!(
+        "ratio unikernel/nginx req/s: {:.2} (tap), {:.2} (host TCP/IP)",
+        uni.rps / lin.rps,
+        host.rps / lin.rps
+    );
     println!(
         "echo  ({ECHO_CONNECTIONS} connections, 64 KiB writes, MB/s echoed back)\n\
-         echo-server (unikernel) {uni_mb:>8.1} MB/s\nLinux socket echo       {lin_mb:>8.1} MB/s\n\
-         ratio unikernel/Linux: {:.2}",
-        uni_mb / lin_mb
+         echo-server (tap)       {uni_mb:>8.1} MB/s\n\
+         echo-server (host)      {host_mb:>8.1} MB/s\n\
+         Linux socket echo       {lin_mb:>8.1} MB/s\n\
+         ratio unikernel/Linux: {:.2} (tap), {:.2} (host TCP/IP)",
+        uni_mb / lin_mb,
+        host_mb / lin_mb
     );
     if let Err(e) = hvt_exits {
         println!("hvt VM exits: not measured: {e}");
