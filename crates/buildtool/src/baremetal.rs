@@ -256,6 +256,7 @@ impl BareMetal {
             .env("RUSTC_BOOTSTRAP", "1")
             .env("CARGO_TARGET_DIR", target_dir)
             .env(format!("CC_{env_target}"), "cc")
+            .env("CARGO_PROFILE_RELEASE_DEBUG", release_debug())
             .env(format!("AR_{env_target}"), "ar")
             .env(format!("CFLAGS_{env_target}"), c_flags(self.float))
             // Build scripts that run bindgen parse C with the same view as cc's: the image's
@@ -334,8 +335,9 @@ impl BareMetal {
         })
     }
 
-    /// Builds binary `package` and copies it to `TARGET_DIR/DIR/PACKAGE.SUFFIX`; returns that
-    /// path.
+    /// Builds binary `package` and copies it to `TARGET_DIR/DIR/PACKAGE.SUFFIX`, its debug
+    /// information split off into [`crate::symbolize::debug_info_path`] of that; returns the
+    /// image's path.
     pub fn build_image(
         &self,
         ws: &Workspace,
@@ -349,6 +351,8 @@ impl BareMetal {
         fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
         let image = dir.join(format!("{package}.{}", self.suffix));
         fs::copy(&built, &image).map_err(|e| io_error(&built, e))?;
+        // The image keeps its symbols; line tables and the rest go beside it.
+        crate::symbolize::split_debug_info(&image)?;
         Ok(image)
     }
 
@@ -359,6 +363,13 @@ impl BareMetal {
         cmd.args(["--package", package, "--lib"]);
         run_checked(&mut cmd)
     }
+}
+
+/// The debug information of release images: line tables (enough to symbolise backtraces), or
+/// what the user asks for in `CARGO_PROFILE_RELEASE_DEBUG`. It costs the image nothing: it is
+/// split off into a file beside it.
+fn release_debug() -> String {
+    std::env::var("CARGO_PROFILE_RELEASE_DEBUG").unwrap_or_else(|_| "line-tables-only".into())
 }
 
 fn absolute(ws: &Workspace, dir: &Path) -> PathBuf {

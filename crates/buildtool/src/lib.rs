@@ -15,6 +15,7 @@ pub mod baremetal;
 pub mod cli;
 pub mod elf;
 pub mod hvt;
+pub mod symbolize;
 pub mod toolchain;
 pub mod unix;
 pub mod xen;

@@ -25,7 +25,7 @@ pub mod vm;
 use crate::cli::{Command, NetSource, RunOptions};
 use crate::error::TenderError;
 use crate::hypercall::Devices;
-use crate::manifest::{DeviceType, Manifest};
+use crate::manifest::{DeviceType, Manifest, ManifestError};
 use crate::memory::GuestMemory;
 use crate::notes::{ABI_NOTE_SIZE, ABI_TARGET_HVT, ABI_VERSION, AbiInfo, MANIFEST_NOTE_MAX};
 use crate::stats::Stats;
@@ -49,9 +49,14 @@ pub fn read_image_notes(file: &[u8]) -> Result<(elf::ElfImage, Manifest), Tender
     if abi.version != ABI_VERSION {
         return Err(TenderError::AbiVersion(abi.version));
     }
-    let mft = notes::find_solo5_note(file, &image, notes::NOTE_TYPE_MANIFEST, MANIFEST_NOTE_MAX)?
-        .ok_or(TenderError::NoManifest)?;
-    let manifest = Manifest::parse(morgana_hvt_abi::notes::manifest_in_desc(mft))?;
+    let (index, mft) =
+        notes::find_solo5_note_at(file, &image, notes::NOTE_TYPE_MANIFEST, MANIFEST_NOTE_MAX)?
+            .ok_or(TenderError::NoManifest)?;
+    let manifest =
+        Manifest::parse(morgana_hvt_abi::notes::manifest_in_desc(mft)).map_err(|e| match e {
+            ManifestError::TooSmall => TenderError::ManifestTooSmall(index),
+            e => TenderError::Manifest(e),
+        })?;
     Ok((image, manifest))
 }
 

@@ -8,6 +8,7 @@
 //! - [`netns`]: network namespaces made by one test, with tap devices and veth pairs between
 //!   them, deleted when dropped ([`Netns`]). The benchmarks of `cargo xtask bench` use them too.
 
+pub mod backtrace;
 pub mod netns;
 pub mod prereq;
 pub mod process;
