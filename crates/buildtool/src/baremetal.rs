@@ -143,8 +143,15 @@ pub fn c_flags(float: Float) -> String {
 }
 
 /// Compiler flags every image build adds to the user's own: `getrandom` 0.3 then calls the
-/// custom backend the facade provides (it knows no `target_os = "hvt"` or `"xen"`).
-pub const IMAGE_RUSTFLAGS: &[&str] = &["--cfg", "getrandom_backend=\"custom\""];
+/// custom backend the facade provides (it knows no `target_os = "hvt"` or `"xen"`); and the
+/// workspace directory is recorded as `.` in debug information, which release images carry
+/// too (split off beside them), so that an image does not depend on where it was built
+/// (LLVM's names for promoted local symbols hash the debug information).
+pub const IMAGE_RUSTFLAGS: &[&str] = &[
+    "--cfg",
+    "getrandom_backend=\"custom\"",
+    "-Zremap-cwd-prefix=.",
+];
 
 /// How [`IMAGE_RUSTFLAGS`] reach cargo without replacing flags the user set: cargo takes the
 /// first of `CARGO_ENCODED_RUSTFLAGS`, `RUSTFLAGS` and the config files' rustflags, so ours go
@@ -405,22 +412,28 @@ mod tests {
     #[test]
     fn image_rustflags_join_the_users_own() {
         let cfg = "getrandom_backend=\"custom\"";
+        let remap = "-Zremap-cwd-prefix=.";
         assert_eq!(
             RustflagsPlan::new(Some("-Copt-level=s\x1f-Cdebuginfo=1"), Some("-Cignored")),
-            RustflagsPlan::Encoded(format!("-Copt-level=s\x1f-Cdebuginfo=1\x1f--cfg\x1f{cfg}"))
+            RustflagsPlan::Encoded(format!(
+                "-Copt-level=s\x1f-Cdebuginfo=1\x1f--cfg\x1f{cfg}\x1f{remap}"
+            ))
         );
         assert_eq!(
             RustflagsPlan::new(Some(""), None),
-            RustflagsPlan::Encoded(format!("--cfg\x1f{cfg}"))
+            RustflagsPlan::Encoded(format!("--cfg\x1f{cfg}\x1f{remap}"))
         );
         assert_eq!(
             RustflagsPlan::new(None, Some(" -Copt-level=s  -Ctarget-cpu=native ")),
-            RustflagsPlan::Plain(format!("-Copt-level=s -Ctarget-cpu=native --cfg {cfg}"))
+            RustflagsPlan::Plain(format!(
+                "-Copt-level=s -Ctarget-cpu=native --cfg {cfg} {remap}"
+            ))
         );
         assert_eq!(
             RustflagsPlan::new(None, None),
             RustflagsPlan::Config(
-                r#"build.rustflags=["--cfg", "getrandom_backend=\"custom\""]"#.into()
+                r#"build.rustflags=["--cfg", "getrandom_backend=\"custom\"", "-Zremap-cwd-prefix=."]"#
+                    .into()
             )
         );
     }

@@ -71,10 +71,12 @@ fn is_tender_option(arg: &str) -> bool {
         "--block:",
         "--block-sector-size:",
         "--mem=",
+        "--dumpcore=",
+        "--gdb=",
     ]
     .iter()
     .any(|p| arg.starts_with(p))
-        || arg == "--stats"
+        || ["--stats", "--dumpcore", "--gdb"].contains(&arg)
 }
 
 /// Splits `cargo xtask run` arguments into the tender's options and the unikernel's arguments:

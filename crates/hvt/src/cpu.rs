@@ -11,6 +11,8 @@ use core::cell::UnsafeCell;
 use core::fmt::Write as _;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use morgana_hvt_abi::hypercall::HVT_HALT_COOKIE_MAX;
+use morgana_hvt_abi::trap::TrapRegs;
 use morgana_x86::backtrace::{self, Frame, Kind};
 
 use crate::cmdline::LogLevel;
@@ -96,8 +98,8 @@ fn gate(handler: u64, ist: u8) -> [u64; 2] {
 }
 
 // One stub per exception: push a zero error code where the CPU pushes none, push the vector,
-// then join the common path, which passes the frame and the interrupted code's frame pointer
-// (for its call stack) to `on_trap` on an aligned stack.
+// then join the common path, which saves the general registers (for the call stack and for
+// the tender's core file) and passes the whole frame to `on_trap` on an aligned stack.
 macro_rules! trap_stubs {
     ($($vec:literal: $err:literal),* $(,)?) => {
         global_asm!(
@@ -111,8 +113,10 @@ macro_rules! trap_stubs {
                 "jmp morgana_trap_common",
             )*
             "morgana_trap_common:",
+            "push rax", "push rbx", "push rcx", "push rdx", "push rsi", "push rdi", "push rbp",
+            "push r8", "push r9", "push r10", "push r11", "push r12", "push r13", "push r14",
+            "push r15",
             "mov rdi, rsp",
-            "mov rsi, rbp",
             "and rsp, -16",
             "call {handler}",
             "ud2",
@@ -217,6 +221,9 @@ pub fn init() {
 #[repr(C)]
 #[derive(Debug)]
 pub struct TrapFrame {
+    /// `r15` down to `r8`, then `rbp`, `rdi`, `rsi`, `rdx`, `rcx`, `rbx`, `rax`: the order the
+    /// common path pushes them in, reversed.
+    pub gprs_reversed: [u64; 15],
     /// The exception vector.
     pub vector: u64,
     /// The CPU's error code, or 0.
@@ -264,7 +271,26 @@ pub fn print_frame(frame: Frame) {
     log_line(LogLevel::Error, line.as_bytes());
 }
 
-extern "C" fn on_trap(frame: &TrapFrame, rbp: u64) -> ! {
+/// The registers at the trap, for the tender's core file.
+fn trap_regs(frame: &TrapFrame, cr2: u64) -> TrapRegs {
+    let mut gprs = frame.gprs_reversed;
+    gprs.reverse();
+    TrapRegs {
+        vector: frame.vector,
+        error: frame.error_code,
+        cr2,
+        rip: frame.rip,
+        cs: frame.cs,
+        rflags: frame.rflags,
+        rsp: frame.rsp,
+        ss: frame.ss,
+        gprs,
+    }
+}
+
+extern "C" fn on_trap(frame: &TrapFrame) -> ! {
+    // The interrupted code's frame pointer: `rbp`, the seventh register pushed.
+    let rbp = frame.gprs_reversed[8];
     let cr2: u64;
     // SAFETY: reading CR2 has no side effects; we run at CPL 0.
     unsafe { asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack, preserves_flags)) };
@@ -287,7 +313,9 @@ extern "C" fn on_trap(frame: &TrapFrame, rbp: u64) -> ! {
     });
     backtrace::walk(rbp, stack_range(), 1, print_frame);
     log_line(LogLevel::Error, b"ABORT: fatal trap");
-    crate::hypercall::halt(morgana_rt::EXIT_ABORT)
+    let mut cookie = [0u8; HVT_HALT_COOKIE_MAX as usize];
+    cookie[..TrapRegs::SIZE].copy_from_slice(&trap_regs(frame, cr2).encode());
+    crate::hypercall::halt_with_cookie(morgana_rt::EXIT_ABORT, &cookie)
 }
 
 /// The time-stamp counter.

@@ -25,6 +25,7 @@ Core options:
     --help (display this help)
     --version (display version information)
     --stats (print VM exit counts and boot/run times to stderr on exit)
+    --dumpcore[=DIR] (on a trap, abort or panic, write an ELF core file to DIR, default .)
 Compiled-in modules: net block
 Module options:
   [ --net:NAME=IFACE | @NN ] (attach tap at IFACE or at fd @NN as network NAME)
@@ -58,6 +59,8 @@ pub struct RunOptions {
     pub sector_sizes: Vec<(String, u16)>,
     /// `--stats`.
     pub stats: bool,
+    /// `--dumpcore[=DIR]`: the directory for a core file (`.` without `=DIR`).
+    pub dumpcore: Option<PathBuf>,
     /// The unikernel image.
     pub kernel: PathBuf,
     /// Guest arguments joined by single spaces.
@@ -65,6 +68,8 @@ pub struct RunOptions {
 }
 
 /// What the command line asks for.
+// Parsed once per process: the size of `Run` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Print usage and exit 0.
@@ -153,6 +158,13 @@ fn parse_option(arg: &str, o: &mut RunOptions) -> Result<(), CliError> {
         (o.mem_bytes, o.mem_warning) = parse_mem(v)?;
     } else if arg == "--stats" {
         o.stats = true;
+    } else if arg == "--dumpcore" {
+        o.dumpcore = Some(PathBuf::from("."));
+    } else if let Some(dir) = arg.strip_prefix("--dumpcore=") {
+        if dir.is_empty() {
+            return Err(CliError::Malformed("--dumpcore"));
+        }
+        o.dumpcore = Some(PathBuf::from(dir));
     } else if let Some(rest) = arg.strip_prefix("--net-mac:") {
         let (name, value) = name_value(rest, "--net-mac")?;
         let mac = parse_mac(value).ok_or(CliError::Malformed("--net-mac"))?;
@@ -231,6 +243,19 @@ mod tests {
             Command::Run(o) => Ok(o),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn dumpcore_takes_an_optional_directory() {
+        assert_eq!(run(&["k"]).expect("valid").dumpcore, None);
+        let o = run(&["--dumpcore", "k"]).expect("valid");
+        assert_eq!(o.dumpcore, Some(PathBuf::from(".")));
+        let o = run(&["--dumpcore=/tmp/cores", "k"]).expect("valid");
+        assert_eq!(o.dumpcore, Some(PathBuf::from("/tmp/cores")));
+        assert_eq!(
+            run(&["--dumpcore=", "k"]).unwrap_err(),
+            CliError::Malformed("--dumpcore")
+        );
     }
 
     #[test]

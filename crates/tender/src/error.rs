@@ -146,6 +146,9 @@ pub enum TenderError {
     /// The process runs with READ_IMPLIES_EXEC.
     #[error("Refusing to run with the READ_IMPLIES_EXEC personality")]
     ReadImpliesExec,
+    /// `--dumpcore` could not prepare its file.
+    #[error(transparent)]
+    Dumpcore(#[from] crate::dumpcore::DumpcoreError),
     /// The seccomp filter could not be built or installed.
     #[error("Could not install seccomp filter: {0}")]
     Seccomp(String),

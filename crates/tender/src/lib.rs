@@ -8,6 +8,7 @@
 pub mod block;
 pub mod cli;
 pub mod cpuid;
+pub mod dumpcore;
 pub mod elf;
 pub mod error;
 pub mod hypercall;
@@ -23,6 +24,7 @@ pub mod vcpu;
 pub mod vm;
 
 use crate::cli::{Command, NetSource, RunOptions};
+use crate::dumpcore::CoreFile;
 use crate::error::TenderError;
 use crate::hypercall::Devices;
 use crate::manifest::{DeviceType, Manifest, ManifestError};
@@ -181,6 +183,8 @@ fn install_signal_handlers() {
 /// Sets up and runs the guest. Returns its halt status. Objects the run loop uses are never
 /// dropped: after the seccomp filter is installed, munmap and close are not allowed.
 fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
+    // Created first: a directory that cannot take it fails before anything else is set up.
+    let mut core = ManuallyDrop::new(o.dumpcore.as_deref().map(CoreFile::create).transpose()?);
     let file = std::fs::read(&o.kernel).map_err(|err| TenderError::Kernel {
         path: o.kernel.clone(),
         err,
@@ -220,18 +224,62 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
         vcpu: machine.vcpu.as_raw_fd(),
         epoll: devices.poller.epoll_fd(),
         timer: devices.poller.timer_fd(),
+        core: core.as_ref().map(|c| (c.file_fd(), c.dir_fd())),
     };
     let program = seccomp::build(&allowed).map_err(TenderError::Seccomp)?;
     seccomp::install(&program).map_err(TenderError::Seccomp)?;
     // The filter program and `allowed` are freed by now; nothing below allocates large blocks.
     drop(program);
-    vm::run(&mut machine.vcpu, &mem, &devices, stats).map_err(|e| match e {
+    let outcome = vm::run(&mut machine.vcpu, &mem, &devices, stats).map_err(|e| match e {
         // KVM-PVM, for one, cannot run SSE arithmetic in a guest and stops it this way.
         TenderError::UnhandledExit("internal error", rip) if !soft_float => {
             TenderError::VectorInstruction(rip)
         }
         other => other,
-    })
+    });
+    if let Some(core) = core.as_mut() {
+        dump_or_discard(core, &outcome, &machine.vcpu, &mem);
+    }
+    outcome
+}
+
+/// Writes the core file when the guest aborted (status 255) or the tender stopped it for a
+/// fault; removes it otherwise.
+fn dump_or_discard(
+    core: &mut CoreFile,
+    outcome: &Result<i32, TenderError>,
+    vcpu: &kvm_ioctls::VcpuFd,
+    mem: &GuestMemory,
+) {
+    let guest_fault = match outcome {
+        Ok(status) => status & 0xFF == 255,
+        Err(e) => matches!(
+            e,
+            TenderError::TranslationFault(_)
+                | TenderError::UnhandledExit(..)
+                | TenderError::VectorInstruction(_)
+                | TenderError::InvalidPort { .. }
+                | TenderError::InvalidHypercall(_)
+                | TenderError::GuestAccess(_)
+        ),
+    };
+    let regs = vcpu.get_regs();
+    match regs {
+        Ok(regs) if guest_fault => match core.write(&regs, mem) {
+            Ok(()) => say(&format!(
+                "{PROGRAM}: core dumped to {}\n",
+                core.path().display()
+            )),
+            Err(e) => {
+                core.discard();
+                say(&format!(
+                    "{PROGRAM}: --dumpcore: {}: {e}\n",
+                    core.path().display()
+                ));
+            }
+        },
+        _ => core.discard(),
+    }
 }
 
 /// Writes `text` to stderr in one write, so that each message stays one line even when

@@ -1,7 +1,8 @@
 //! The syscall allow-list installed after setup, just before the guest runs. Default action:
 //! kill the process. Where seccomp can filter on arguments, calls are tied to the fds the
 //! run loop owns: console writes to fds 1 and 2, tap reads/writes, block pread/pwrite,
-//! KVM_RUN/KVM_GET_REGS on the vCPU, epoll on the poll set, timerfd_settime on its timer.
+//! KVM_RUN/KVM_GET_REGS on the vCPU, epoll on the poll set, timerfd_settime on its timer; with
+//! `--dumpcore`, writes to the core file and unlinkat in its directory.
 
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -29,6 +30,8 @@ pub struct AllowedFds {
     pub epoll: RawFd,
     /// The POLL timer.
     pub timer: RawFd,
+    /// `--dumpcore`: the core file (write) and its directory (unlinkat).
+    pub core: Option<(RawFd, RawFd)>,
 }
 
 fn cond(arg: u8, value: u64) -> Result<SeccompCondition, String> {
@@ -47,6 +50,10 @@ pub fn build(fds: &AllowedFds) -> Result<BpfProgram, String> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
     let mut console = vec![libc::STDOUT_FILENO, libc::STDERR_FILENO];
     console.extend(&fds.taps);
+    if let Some((file, dir)) = fds.core {
+        console.push(file);
+        rules.insert(libc::SYS_unlinkat, on_fds(&[dir])?);
+    }
     rules.insert(libc::SYS_write, on_fds(&console)?);
     let mut add_fd_rules = |nr: i64, list: &[RawFd]| -> Result<(), String> {
         if !list.is_empty() {
@@ -132,6 +139,7 @@ mod tests {
             vcpu: 42,
             epoll: 43,
             timer: 44,
+            core: None,
         })
         .expect("filter builds")
     }
