@@ -149,6 +149,12 @@ pub enum TenderError {
     /// `--dumpcore` could not prepare its file.
     #[error(transparent)]
     Dumpcore(#[from] crate::dumpcore::DumpcoreError),
+    /// `--gdb` could not start.
+    #[error(transparent)]
+    GdbStart(#[from] crate::gdb::GdbError),
+    /// The gdb session ended the guest, or failed.
+    #[error("{0}")]
+    Gdb(String),
     /// The seccomp filter could not be built or installed.
     #[error("Could not install seccomp filter: {0}")]
     Seccomp(String),

@@ -11,6 +11,7 @@ pub mod cpuid;
 pub mod dumpcore;
 pub mod elf;
 pub mod error;
+pub mod gdb;
 pub mod hypercall;
 pub mod layout;
 pub mod manifest;
@@ -185,6 +186,8 @@ fn install_signal_handlers() {
 fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
     // Created first: a directory that cannot take it fails before anything else is set up.
     let mut core = ManuallyDrop::new(o.dumpcore.as_deref().map(CoreFile::create).transpose()?);
+    // So is a port already taken; gdb connects once the guest is loaded.
+    let gdb_listener = ManuallyDrop::new(o.gdb.map(gdb::listen).transpose()?);
     let file = std::fs::read(&o.kernel).map_err(|err| TenderError::Kernel {
         path: o.kernel.clone(),
         err,
@@ -211,6 +214,14 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
     if seccomp::read_implies_exec() {
         return Err(TenderError::ReadImpliesExec);
     }
+    let debugger = match gdb_listener.as_ref() {
+        Some(listener) => {
+            gdb::probe(&machine.vcpu)?;
+            Some(gdb::Session::accept(listener, &mem)?)
+        }
+        None => None,
+    };
+    let debugger = ManuallyDrop::new(debugger);
     let kind_fds = |t: DeviceType| -> Vec<i32> {
         let entries = devices.manifest.entries().iter().zip(&devices.host_fds);
         entries
@@ -225,12 +236,17 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
         epoll: devices.poller.epoll_fd(),
         timer: devices.poller.timer_fd(),
         core: core.as_ref().map(|c| (c.file_fd(), c.dir_fd())),
+        gdb: debugger.as_ref().map(gdb::Session::fd),
     };
     let program = seccomp::build(&allowed).map_err(TenderError::Seccomp)?;
     seccomp::install(&program).map_err(TenderError::Seccomp)?;
     // The filter program and `allowed` are freed by now; nothing below allocates large blocks.
     drop(program);
-    let outcome = vm::run(&mut machine.vcpu, &mem, &devices, stats).map_err(|e| match e {
+    let outcome = match ManuallyDrop::into_inner(debugger) {
+        Some(session) => session.run(&mut machine.vcpu, &mem, &devices, stats),
+        None => vm::run(&mut machine.vcpu, &mem, &devices, stats),
+    };
+    let outcome = outcome.map_err(|e| match e {
         // KVM-PVM, for one, cannot run SSE arithmetic in a guest and stops it this way.
         TenderError::UnhandledExit("internal error", rip) if !soft_float => {
             TenderError::VectorInstruction(rip)
@@ -284,7 +300,7 @@ fn dump_or_discard(
 
 /// Writes `text` to stderr in one write, so that each message stays one line even when
 /// other processes share the terminal.
-fn say(text: &str) {
+pub(crate) fn say(text: &str) {
     use std::io::Write;
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
