@@ -13,7 +13,7 @@
 //!
 //! A frame the debug information does not cover gets ` ??`; any other line, and a line that
 //! already names its function, is left as it is. File names under the workspace are printed
-//! relative to it.
+//! relative to it (images record it as `.`; older ones named it in full).
 //!
 //! The debug information is read from the image's split debug file ([`debug_info_path`]) when
 //! there is one, else from the image itself.
@@ -120,10 +120,12 @@ impl Symbolizer {
     }
 
     fn file<'a>(&self, file: &'a str) -> &'a str {
-        match &self.root {
+        let file = match &self.root {
             Some(root) => file.strip_prefix(root.as_str()).unwrap_or(file),
             None => file,
-        }
+        };
+        // Images record the workspace as `.` (see `baremetal::IMAGE_RUSTFLAGS`).
+        file.strip_prefix("./").unwrap_or(file)
     }
 
     /// `line` with its frame symbolised, when it is a backtrace line that is not yet.
