@@ -128,8 +128,8 @@ pub fn xen(float: Float) -> BareMetal {
 
 /// Flags for C code compiled with the `cc` crate for a bare-metal target in `float` mode:
 /// freestanding, no red zone (trap handlers run on the interrupted stack), not PIC, no stack
-/// protector, the headers of Morgana's libc instead of the host's, and no SSE/MMX for a
-/// soft-float image.
+/// protector, frame pointers (backtraces walk them, as through Rust code), the headers of
+/// Morgana's libc instead of the host's, and no SSE/MMX for a soft-float image.
 pub fn c_flags(float: Float) -> String {
     let include = morgana_root().join("crates/libc/include");
     let vector = match float {
@@ -137,7 +137,8 @@ pub fn c_flags(float: Float) -> String {
         Float::Soft => " -mno-sse -mno-mmx",
     };
     format!(
-        "-ffreestanding -nostdinc -isystem {}{vector} -mno-red-zone -fno-pic -fno-stack-protector",
+        "-ffreestanding -nostdinc -isystem {}{vector} -mno-red-zone -fno-pic -fno-stack-protector \
+         -fno-omit-frame-pointer",
         include.display()
     )
 }
