@@ -128,8 +128,8 @@ pub fn xen(float: Float) -> BareMetal {
 
 /// Flags for C code compiled with the `cc` crate for a bare-metal target in `float` mode:
 /// freestanding, no red zone (trap handlers run on the interrupted stack), not PIC, no stack
-/// protector, the headers of Morgana's libc instead of the host's, and no SSE/MMX for a
-/// soft-float image.
+/// protector, frame pointers (backtraces walk them, as through Rust code), the headers of
+/// Morgana's libc instead of the host's, and no SSE/MMX for a soft-float image.
 pub fn c_flags(float: Float) -> String {
     let include = morgana_root().join("crates/libc/include");
     let vector = match float {
@@ -137,14 +137,22 @@ pub fn c_flags(float: Float) -> String {
         Float::Soft => " -mno-sse -mno-mmx",
     };
     format!(
-        "-ffreestanding -nostdinc -isystem {}{vector} -mno-red-zone -fno-pic -fno-stack-protector",
+        "-ffreestanding -nostdinc -isystem {}{vector} -mno-red-zone -fno-pic -fno-stack-protector \
+         -fno-omit-frame-pointer",
         include.display()
     )
 }
 
 /// Compiler flags every image build adds to the user's own: `getrandom` 0.3 then calls the
-/// custom backend the facade provides (it knows no `target_os = "hvt"` or `"xen"`).
-pub const IMAGE_RUSTFLAGS: &[&str] = &["--cfg", "getrandom_backend=\"custom\""];
+/// custom backend the facade provides (it knows no `target_os = "hvt"` or `"xen"`); and the
+/// workspace directory is recorded as `.` in debug information, which release images carry
+/// too (split off beside them), so that an image does not depend on where it was built
+/// (LLVM's names for promoted local symbols hash the debug information).
+pub const IMAGE_RUSTFLAGS: &[&str] = &[
+    "--cfg",
+    "getrandom_backend=\"custom\"",
+    "-Zremap-cwd-prefix=.",
+];
 
 /// How [`IMAGE_RUSTFLAGS`] reach cargo without replacing flags the user set: cargo takes the
 /// first of `CARGO_ENCODED_RUSTFLAGS`, `RUSTFLAGS` and the config files' rustflags, so ours go
@@ -264,6 +272,7 @@ impl BareMetal {
             .env("RUSTC_BOOTSTRAP", "1")
             .env("CARGO_TARGET_DIR", target_dir)
             .env(format!("CC_{env_target}"), "cc")
+            .env("CARGO_PROFILE_RELEASE_DEBUG", release_debug())
             .env(format!("AR_{env_target}"), "ar")
             .env(format!("CFLAGS_{env_target}"), c_flags(self.float))
             // Build scripts that run bindgen parse C with the same view as cc's: the image's
@@ -343,7 +352,8 @@ impl BareMetal {
     }
 
     /// Builds binary `package` and copies it to `TARGET_DIR/DIR/PROFILE/PACKAGE.SUFFIX`
-    /// ([`image_path`](Self::image_path)); returns that path.
+    /// ([`image_path`](Self::image_path)), its debug information split off into
+    /// [`crate::symbolize::debug_info_path`] of that; returns the image's path.
     pub fn build_image(
         &self,
         ws: &Workspace,
@@ -358,6 +368,8 @@ impl BareMetal {
             fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
         }
         fs::copy(&built, &image).map_err(|e| io_error(&built, e))?;
+        // The image keeps its symbols; line tables and the rest go beside it.
+        crate::symbolize::split_debug_info(&image)?;
         Ok(image)
     }
 
@@ -368,6 +380,13 @@ impl BareMetal {
         cmd.args(["--package", package, "--lib"]);
         run_checked(&mut cmd)
     }
+}
+
+/// The debug information of release images: line tables (enough to symbolise backtraces), or
+/// what the user asks for in `CARGO_PROFILE_RELEASE_DEBUG`. It costs the image nothing: it is
+/// split off into a file beside it.
+fn release_debug() -> String {
+    std::env::var("CARGO_PROFILE_RELEASE_DEBUG").unwrap_or_else(|_| "line-tables-only".into())
 }
 
 fn absolute(ws: &Workspace, dir: &Path) -> PathBuf {
@@ -403,22 +422,28 @@ mod tests {
     #[test]
     fn image_rustflags_join_the_users_own() {
         let cfg = "getrandom_backend=\"custom\"";
+        let remap = "-Zremap-cwd-prefix=.";
         assert_eq!(
             RustflagsPlan::new(Some("-Copt-level=s\x1f-Cdebuginfo=1"), Some("-Cignored")),
-            RustflagsPlan::Encoded(format!("-Copt-level=s\x1f-Cdebuginfo=1\x1f--cfg\x1f{cfg}"))
+            RustflagsPlan::Encoded(format!(
+                "-Copt-level=s\x1f-Cdebuginfo=1\x1f--cfg\x1f{cfg}\x1f{remap}"
+            ))
         );
         assert_eq!(
             RustflagsPlan::new(Some(""), None),
-            RustflagsPlan::Encoded(format!("--cfg\x1f{cfg}"))
+            RustflagsPlan::Encoded(format!("--cfg\x1f{cfg}\x1f{remap}"))
         );
         assert_eq!(
             RustflagsPlan::new(None, Some(" -Copt-level=s  -Ctarget-cpu=native ")),
-            RustflagsPlan::Plain(format!("-Copt-level=s -Ctarget-cpu=native --cfg {cfg}"))
+            RustflagsPlan::Plain(format!(
+                "-Copt-level=s -Ctarget-cpu=native --cfg {cfg} {remap}"
+            ))
         );
         assert_eq!(
             RustflagsPlan::new(None, None),
             RustflagsPlan::Config(
-                r#"build.rustflags=["--cfg", "getrandom_backend=\"custom\""]"#.into()
+                r#"build.rustflags=["--cfg", "getrandom_backend=\"custom\"", "-Zremap-cwd-prefix=."]"#
+                    .into()
             )
         );
     }

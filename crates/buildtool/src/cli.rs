@@ -1,11 +1,13 @@
 //! The command line: `cargo xtask COMMAND [--target T] [-p NAME] [--release] [-- ARGS]`.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use crate::baremetal::Float;
+use crate::symbolize::Symbolizer;
 use crate::{
-    Error, Profile, Result, Target, Workspace, cargo, elf, hvt, run_checked, tap, toolchain, unix,
-    xen,
+    Error, Profile, Result, Target, Workspace, cargo, elf, hvt, io_error, run_checked, tap,
+    toolchain, unix, xen,
 };
 
 /// The usage text of the commands this library runs.
@@ -24,7 +26,9 @@ commands:
                                                  remove the tap when it ends
   test  [-p NAME]                                run the workspace's (or NAME's) tests
   inspect IMAGE                                  print an hvt image's ABI and manifest notes
-                                                 as JSON";
+                                                 as JSON
+  symbolize IMAGE [LOG]                          symbolise the backtrace lines of a console
+                                                 log (standard input without LOG)";
 
 /// The targets line of the usage text.
 const TARGETS: &str = "targets: unix (a Linux process), hvt (Solo5 hvt on KVM), xen (Xen PVH)";
@@ -127,7 +131,10 @@ pub fn parse(args: &[String]) -> Result<Invocation> {
                 inv.rest.extend(it.cloned());
                 break;
             }
-            positional if inv.command == "inspect" && !positional.starts_with('-') => {
+            positional
+                if matches!(inv.command.as_str(), "inspect" | "symbolize")
+                    && !positional.starts_with('-') =>
+            {
                 inv.rest.push(positional.to_string())
             }
             other => return Err(Error::Usage(format!("unknown option '{other}'"))),
@@ -212,6 +219,29 @@ pub fn execute(inv: &Invocation) -> Result<ExitCode> {
             println!("{}", elf::inspect(std::path::Path::new(image))?);
             Ok(ExitCode::SUCCESS)
         }
+        "symbolize" => {
+            let (image, log) = match inv.rest.as_slice() {
+                [image] => (image, None),
+                [image, log] => (image, Some(log)),
+                _ => {
+                    return Err(Error::Usage(
+                        "symbolize needs IMAGE and at most one LOG".into(),
+                    ));
+                }
+            };
+            let root = Workspace::current().ok().map(|ws| ws.root);
+            let symbolizer = Symbolizer::for_image(Path::new(image), root.as_deref())?;
+            let out = std::io::stdout().lock();
+            let copied = match log {
+                Some(log) => {
+                    let file = std::fs::File::open(log).map_err(|e| io_error(Path::new(log), e))?;
+                    symbolizer.copy(std::io::BufReader::new(file), out)
+                }
+                None => symbolizer.copy(std::io::stdin().lock(), out),
+            };
+            copied.map_err(|e| Error::Other(format!("symbolize: {e}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
         "check-toolchain" => {
             toolchain::ensure_rust_src()?;
             Ok(ExitCode::SUCCESS)
@@ -242,7 +272,7 @@ fn run_on_tap(inv: &Invocation, device: &str) -> Result<ExitCode> {
         }
         _ => {
             let args = tap.bind_args(device, &inv.rest, hvt::is_tender_option)?;
-            hvt::command(ws, package, inv.profile, float, &args)?
+            hvt::command(ws, package, inv.profile, float, &args)?.0
         }
     };
     Ok(exit_code(tap::run_with(&tap, &mut cmd)?))

@@ -4,10 +4,12 @@
 //! target directory, under `x86_64-morgana-hvt/PROFILE/`, and the image is copied to
 //! `TARGET_DIR/hvt/PROFILE/NAME.hvt` (`debug` or `release`, side by side).
 
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::process::{Command, ExitStatus, Stdio};
 
 use crate::baremetal::{self, Float, HVT};
+use crate::symbolize::Symbolizer;
 use crate::{Error, Profile, Result, Workspace, cargo, morgana_root, run_checked};
 
 /// The target's name: the JSON's file stem, and cargo's directory for its artifacts.
@@ -69,10 +71,12 @@ pub fn is_tender_option(arg: &str) -> bool {
         "--block:",
         "--block-sector-size:",
         "--mem=",
+        "--dumpcore=",
+        "--gdb=",
     ]
     .iter()
     .any(|p| arg.starts_with(p))
-        || arg == "--stats"
+        || ["--stats", "--dumpcore", "--gdb"].contains(&arg)
 }
 
 /// Splits `cargo xtask run` arguments into the tender's options and the unikernel's arguments:
@@ -94,27 +98,55 @@ pub fn run(
     float: Float,
     args: &[String],
 ) -> Result<ExitStatus> {
-    let mut cmd = command(ws, package, profile, float, args)?;
-    cmd.status().map_err(|source| Error::Spawn {
-        program: cmd.get_program().to_string_lossy().into_owned(),
-        source,
-    })
+    let (mut cmd, image) = command(ws, package, profile, float, args)?;
+    run_symbolized(&mut cmd, &image, &ws.root)
 }
 
-/// Builds `package` and the tender; returns the command that boots the image with `args`.
+/// Builds `package` and the tender; returns the command that boots the image with `args`, and
+/// the image's path.
 pub fn command(
     ws: &Workspace,
     package: &str,
     profile: Profile,
     float: Float,
     args: &[String],
-) -> Result<Command> {
+) -> Result<(Command, PathBuf)> {
     let image = build_in(ws, &ws.target_dir(), package, profile, float)?;
     let tender = tender(ws, profile)?;
     let (options, guest) = split_run_args(args);
     let mut cmd = Command::new(&tender);
     cmd.args(options).arg(&image).args(guest);
-    Ok(cmd)
+    Ok((cmd, image))
+}
+
+/// Runs `cmd`, a tender booting `image`, with the backtrace lines of its console (standard
+/// output) symbolised from the image's debug information; returns its status. Without
+/// readable debug information the console is passed on as it is.
+pub fn run_symbolized(cmd: &mut Command, image: &Path, root: &Path) -> Result<ExitStatus> {
+    let Ok(symbolizer) = Symbolizer::for_image(image, Some(root)) else {
+        let program = tender_name(cmd);
+        return cmd
+            .status()
+            .map_err(|source| Error::Spawn { program, source });
+    };
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|source| Error::Spawn {
+            program: tender_name(cmd),
+            source,
+        })?;
+    if let Some(out) = child.stdout.take() {
+        // A closed stdout of ours ends the copying, not the guest.
+        let _ = symbolizer.copy(BufReader::new(out), std::io::stdout().lock());
+    }
+    child
+        .wait()
+        .map_err(|e| Error::Other(format!("{}: {e}", tender_name(cmd))))
+}
+
+fn tender_name(cmd: &Command) -> String {
+    cmd.get_program().to_string_lossy().into_owned()
 }
 
 #[cfg(test)]

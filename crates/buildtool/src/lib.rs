@@ -16,6 +16,7 @@ pub mod cli;
 pub mod elf;
 pub mod hvt;
 pub mod tap;
+pub mod symbolize;
 pub mod toolchain;
 pub mod unix;
 pub mod xen;

@@ -8,6 +8,7 @@
 //! | [`boot`]      | `struct hvt_boot_info` and the guest memory layout constants     |
 //! | [`mft`]       | the manifest (`struct mft`): encoding, decoding, validation      |
 //! | [`notes`]     | the ELF notes (ABI1, MFT1, OpenBSD) and `PT_INTERP`              |
+//! | [`trap`]      | a trapped guest's registers, passed as the HALT cookie           |
 //!
 //! Every structure is `#[repr(C)]` with the exact size and field offsets of the Solo5 headers
 //! (`hvt_abi.h`, `mft_abi.h`, `elf_abi.h`), pinned by unit tests, so the guest can pass it by
@@ -25,6 +26,7 @@ pub mod boot;
 pub mod hypercall;
 pub mod mft;
 pub mod notes;
+pub mod trap;
 mod wire;
 
 /// The ABI version the image declares and the tender must match exactly.

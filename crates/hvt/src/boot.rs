@@ -69,6 +69,16 @@ impl Platform for HvtPlatform {
         log(LogLevel::Info, format_args!("solo5_exit({status}) called"));
         crate::hypercall::halt(status)
     }
+
+    fn write_backtrace(&self) {
+        let rbp = morgana_x86::backtrace::frame_pointer();
+        morgana_x86::backtrace::walk(rbp, cpu::stack_range(), 0, |frame| {
+            // Like the panic message, without the log prefix.
+            let mut line = console::LineBuf::new();
+            let _ = core::fmt::Write::write_fmt(&mut line, format_args!("{frame}\n"));
+            self.write_error(line.as_bytes());
+        });
+    }
 }
 
 /// The NUL-terminated command line at `address`, checked to lie in the boot area.
@@ -207,6 +217,7 @@ where
         Err(e) => console::fail(format_args!("{e}")),
     };
     console::set_level(level);
+    cpu::set_memory_top(info.mem_size);
 
     // Linker-script symbols: only their addresses mean something.
     let (text, etext, erodata, edata, end) = (

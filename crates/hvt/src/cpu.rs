@@ -4,14 +4,20 @@
 //! The tender's GDT lives in a page the guest cannot read, so segment registers can only be
 //! reloaded after loading our own. There is no IDT at entry: any fault before [`init`] is a
 //! triple fault. After it, every exception lands in [`on_trap`], which prints one line about
-//! the trap and halts with status 255. Interrupts are never enabled.
+//! the trap and the interrupted call stack, and halts with status 255. Interrupts are never enabled.
 
 use core::arch::{asm, global_asm};
 use core::cell::UnsafeCell;
 use core::fmt::Write as _;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use morgana_hvt_abi::hypercall::HVT_HALT_COOKIE_MAX;
+use morgana_hvt_abi::trap::TrapRegs;
+use morgana_x86::backtrace::{self, Frame, Kind};
 
 use crate::cmdline::LogLevel;
 use crate::console::{LineBuf, log_line};
+use crate::memory::STACK_SIZE;
 
 /// Code segment selector.
 const KERNEL_CS: u16 = 0x08;
@@ -92,7 +98,8 @@ fn gate(handler: u64, ist: u8) -> [u64; 2] {
 }
 
 // One stub per exception: push a zero error code where the CPU pushes none, push the vector,
-// then join the common path, which passes the frame to `on_trap` on an aligned stack.
+// then join the common path, which saves the general registers (for the call stack and for
+// the tender's core file) and passes the whole frame to `on_trap` on an aligned stack.
 macro_rules! trap_stubs {
     ($($vec:literal: $err:literal),* $(,)?) => {
         global_asm!(
@@ -106,6 +113,9 @@ macro_rules! trap_stubs {
                 "jmp morgana_trap_common",
             )*
             "morgana_trap_common:",
+            "push rax", "push rbx", "push rcx", "push rdx", "push rsi", "push rdi", "push rbp",
+            "push r8", "push r9", "push r10", "push r11", "push r12", "push r13", "push r14",
+            "push r15",
             "mov rdi, rsp",
             "and rsp, -16",
             "call {handler}",
@@ -211,6 +221,9 @@ pub fn init() {
 #[repr(C)]
 #[derive(Debug)]
 pub struct TrapFrame {
+    /// `r15` down to `r8`, then `rbp`, `rdi`, `rsi`, `rdx`, `rcx`, `rbx`, `rax`: the order the
+    /// common path pushes them in, reversed.
+    pub gprs_reversed: [u64; 15],
     /// The exception vector.
     pub vector: u64,
     /// The CPU's error code, or 0.
@@ -237,7 +250,47 @@ pub fn trap_name(vector: u64) -> &'static str {
     NAMES.get(vector as usize).copied().unwrap_or("#??")
 }
 
+/// The top of guest memory, where the stack ends; 0 until [`set_memory_top`] (no backtraces).
+static MEMORY_TOP: AtomicU64 = AtomicU64::new(0);
+
+/// Records the top of guest memory (`mem_size`): the stack is the [`STACK_SIZE`] bytes below.
+pub fn set_memory_top(mem_size: u64) {
+    MEMORY_TOP.store(mem_size, Ordering::Relaxed);
+}
+
+/// The stack's address range, mapped read-write by the tender (empty before boot set it).
+pub fn stack_range() -> core::ops::Range<u64> {
+    let top = MEMORY_TOP.load(Ordering::Relaxed);
+    top.saturating_sub(STACK_SIZE)..top
+}
+
+/// Prints one backtrace line (a `Solo5: ` log line at error level).
+pub fn print_frame(frame: Frame) {
+    let mut line = LineBuf::new();
+    let _ = write!(line, "{frame}");
+    log_line(LogLevel::Error, line.as_bytes());
+}
+
+/// The registers at the trap, for the tender's core file.
+fn trap_regs(frame: &TrapFrame, cr2: u64) -> TrapRegs {
+    let mut gprs = frame.gprs_reversed;
+    gprs.reverse();
+    TrapRegs {
+        vector: frame.vector,
+        error: frame.error_code,
+        cr2,
+        rip: frame.rip,
+        cs: frame.cs,
+        rflags: frame.rflags,
+        rsp: frame.rsp,
+        ss: frame.ss,
+        gprs,
+    }
+}
+
 extern "C" fn on_trap(frame: &TrapFrame) -> ! {
+    // The interrupted code's frame pointer: `rbp`, the seventh register pushed.
+    let rbp = frame.gprs_reversed[8];
     let cr2: u64;
     // SAFETY: reading CR2 has no side effects; we run at CPL 0.
     unsafe { asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack, preserves_flags)) };
@@ -253,8 +306,16 @@ extern "C" fn on_trap(frame: &TrapFrame) -> ! {
         cr2
     );
     log_line(LogLevel::Error, line.as_bytes());
+    print_frame(Frame {
+        index: 0,
+        kind: Kind::Pc,
+        address: frame.rip,
+    });
+    backtrace::walk(rbp, stack_range(), 1, print_frame);
     log_line(LogLevel::Error, b"ABORT: fatal trap");
-    crate::hypercall::halt(morgana_rt::EXIT_ABORT)
+    let mut cookie = [0u8; HVT_HALT_COOKIE_MAX as usize];
+    cookie[..TrapRegs::SIZE].copy_from_slice(&trap_regs(frame, cr2).encode());
+    crate::hypercall::halt_with_cookie(morgana_rt::EXIT_ABORT, &cookie)
 }
 
 /// The time-stamp counter.

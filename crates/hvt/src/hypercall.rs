@@ -8,7 +8,7 @@
 use core::arch::asm;
 
 use morgana_hvt_abi::hypercall::{
-    HcBlockIo, HcHalt, HcNetIo, HcPoll, HcPuts, HcWalltime, Hypercall,
+    HVT_HALT_COOKIE_MAX, HcBlockIo, HcHalt, HcNetIo, HcPoll, HcPuts, HcWalltime, Hypercall,
 };
 
 /// Issues hypercall `call` with argument `arg`.
@@ -114,12 +114,23 @@ pub fn net_write(handle: u64, frame: &[u8]) -> u32 {
 
 /// Stops the guest; the tender exits with `status`.
 pub fn halt(status: u8) -> ! {
+    halt_cookie(status, 0)
+}
+
+/// [`halt`] with a cookie for the tender: the trapped registers after a trap
+/// (`morgana_hvt_abi::trap`), which `morgana-hvt --dumpcore` writes into the core file.
+pub fn halt_with_cookie(status: u8, cookie: &[u8; HVT_HALT_COOKIE_MAX as usize]) -> ! {
+    halt_cookie(status, cookie.as_ptr() as u64)
+}
+
+fn halt_cookie(status: u8, cookie: u64) -> ! {
     let mut arg = HcHalt {
-        cookie: 0,
+        cookie,
         exit_status: u32::from(status),
         _pad: 0,
     };
-    // SAFETY: HALT with a null cookie reads only its own argument.
+    // SAFETY: HALT reads its own argument and, when `cookie` is not 0, the
+    // HVT_HALT_COOKIE_MAX bytes there, which `halt_with_cookie`'s reference guarantees.
     unsafe { hypercall(Hypercall::Halt, &mut arg) };
     // A tender never resumes a halted guest; should one do so, stay stopped.
     loop {

@@ -63,7 +63,8 @@ pub fn fail(message: core::fmt::Arguments<'_>) -> ! {
     report_and_exit("error", message, EXIT_FAILURE)
 }
 
-/// Prints `panic: MESSAGE` on the platform's error output and exits with status 255.
+/// Prints `panic: MESSAGE` and the call stack on the platform's error output and exits with
+/// status 255.
 ///
 /// Does not allocate, so it also serves for allocation failures.
 pub fn abort(message: core::fmt::Arguments<'_>) -> ! {
@@ -73,5 +74,8 @@ pub fn abort(message: core::fmt::Arguments<'_>) -> ! {
 fn report_and_exit(what: &str, message: core::fmt::Arguments<'_>, status: u8) -> ! {
     let p = platform::platform();
     let _ = core::fmt::Write::write_fmt(&mut ErrorOut(p), format_args!("{what}: {message}\n"));
+    if status == EXIT_ABORT {
+        p.write_backtrace();
+    }
     p.exit(status)
 }

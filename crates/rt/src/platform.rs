@@ -25,6 +25,10 @@ pub trait Platform: Console + Clock + SeedSource + Sync {
     fn write_error(&self, bytes: &[u8]) {
         self.write(bytes)
     }
+
+    /// Writes the caller's call stack on the error output, one frame a line, in the format of
+    /// `morgana_x86::backtrace`; called after a panic message. Defaults to nothing.
+    fn write_backtrace(&self) {}
 }
 
 static PLATFORM: Mutex<Cell<Option<&'static dyn Platform>>> = Mutex::new(Cell::new(None));

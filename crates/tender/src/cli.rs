@@ -25,6 +25,8 @@ Core options:
     --help (display this help)
     --version (display version information)
     --stats (print VM exit counts and boot/run times to stderr on exit)
+    --dumpcore[=DIR] (on a trap, abort or panic, write an ELF core file to DIR, default .)
+    --gdb[=PORT] (wait at the first instruction for gdb on 127.0.0.1:PORT, default 1234)
 Compiled-in modules: net block
 Module options:
   [ --net:NAME=IFACE | @NN ] (attach tap at IFACE or at fd @NN as network NAME)
@@ -58,6 +60,10 @@ pub struct RunOptions {
     pub sector_sizes: Vec<(String, u16)>,
     /// `--stats`.
     pub stats: bool,
+    /// `--dumpcore[=DIR]`: the directory for a core file (`.` without `=DIR`).
+    pub dumpcore: Option<PathBuf>,
+    /// `--gdb[=PORT]`: the port of the gdb stub.
+    pub gdb: Option<u16>,
     /// The unikernel image.
     pub kernel: PathBuf,
     /// Guest arguments joined by single spaces.
@@ -65,6 +71,8 @@ pub struct RunOptions {
 }
 
 /// What the command line asks for.
+// Parsed once per process: the size of `Run` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Print usage and exit 0.
@@ -153,6 +161,21 @@ fn parse_option(arg: &str, o: &mut RunOptions) -> Result<(), CliError> {
         (o.mem_bytes, o.mem_warning) = parse_mem(v)?;
     } else if arg == "--stats" {
         o.stats = true;
+    } else if arg == "--gdb" {
+        o.gdb = Some(crate::gdb::DEFAULT_PORT);
+    } else if let Some(port) = arg.strip_prefix("--gdb=") {
+        let port: u16 = port.parse().map_err(|_| CliError::Malformed("--gdb"))?;
+        if port == 0 {
+            return Err(CliError::Malformed("--gdb"));
+        }
+        o.gdb = Some(port);
+    } else if arg == "--dumpcore" {
+        o.dumpcore = Some(PathBuf::from("."));
+    } else if let Some(dir) = arg.strip_prefix("--dumpcore=") {
+        if dir.is_empty() {
+            return Err(CliError::Malformed("--dumpcore"));
+        }
+        o.dumpcore = Some(PathBuf::from(dir));
     } else if let Some(rest) = arg.strip_prefix("--net-mac:") {
         let (name, value) = name_value(rest, "--net-mac")?;
         let mac = parse_mac(value).ok_or(CliError::Malformed("--net-mac"))?;
@@ -231,6 +254,29 @@ mod tests {
             Command::Run(o) => Ok(o),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn gdb_takes_an_optional_port() {
+        assert_eq!(run(&["k"]).expect("valid").gdb, None);
+        assert_eq!(run(&["--gdb", "k"]).expect("valid").gdb, Some(1234));
+        assert_eq!(run(&["--gdb=4321", "k"]).expect("valid").gdb, Some(4321));
+        for bad in ["--gdb=", "--gdb=0", "--gdb=65536", "--gdb=x"] {
+            assert_eq!(run(&[bad, "k"]).unwrap_err(), CliError::Malformed("--gdb"));
+        }
+    }
+
+    #[test]
+    fn dumpcore_takes_an_optional_directory() {
+        assert_eq!(run(&["k"]).expect("valid").dumpcore, None);
+        let o = run(&["--dumpcore", "k"]).expect("valid");
+        assert_eq!(o.dumpcore, Some(PathBuf::from(".")));
+        let o = run(&["--dumpcore=/tmp/cores", "k"]).expect("valid");
+        assert_eq!(o.dumpcore, Some(PathBuf::from("/tmp/cores")));
+        assert_eq!(
+            run(&["--dumpcore=", "k"]).unwrap_err(),
+            CliError::Malformed("--dumpcore")
+        );
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub enum ElfError {
     },
     /// A PT_NOTE segment is too small or its note is out of range.
     #[error(
-        "phdr[{index}] note does not fall within valid size (p_filesz={filesz}, n_descsz={descsz})"
+        "INV_EXE: phdr[{index}] note does not fall within valid size (p_filesz={filesz}, n_descsz={descsz})"
     )]
     NoteSize {
         /// Index of the program header.

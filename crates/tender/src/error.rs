@@ -9,6 +9,10 @@ use std::io;
 use std::path::PathBuf;
 
 /// A tender error; `Display` is the message printed after "morgana-hvt: ".
+///
+/// Where `solo5-hvt` reports the same failure, the message contains its wording (Solo5's test
+/// suite and users' scripts look for those substrings); docs/debugging.md lists the messages
+/// and the differences kept on purpose.
 #[derive(Debug, thiserror::Error)]
 pub enum TenderError {
     /// SIGINT or SIGTERM arrived while the guest ran.
@@ -40,6 +44,13 @@ pub enum TenderError {
     /// No MFT1 note.
     #[error("No Solo5 manifest found in executable")]
     NoManifest,
+    /// The MFT1 note is too small to hold a manifest header. Solo5 reports this as a note
+    /// size error, and its test suite looks for that wording.
+    #[error(
+        "invalid executable: INV_EXE: phdr[{0}] note does not fall within valid size (Solo5 \
+         manifest is invalid: note too small)"
+    )]
+    ManifestTooSmall(usize),
     /// The MFT1 note failed validation.
     #[error("Solo5 manifest is invalid: {0}")]
     Manifest(#[from] ManifestError),
@@ -50,7 +61,9 @@ pub enum TenderError {
     #[error("Device '{0}' attached more than once")]
     AttachedTwice(String),
     /// A declared device without a host resource.
-    #[error("Device '{0}' of type {1} declared but not attached.")]
+    #[error(
+        "Device '{0}' of type {1} declared but not attached. All declared devices must be attached"
+    )]
     NotAttached(String, &'static str),
     /// A tap could not be attached.
     #[error("Could not attach interface: {0}: {1}")]
@@ -133,6 +146,15 @@ pub enum TenderError {
     /// The process runs with READ_IMPLIES_EXEC.
     #[error("Refusing to run with the READ_IMPLIES_EXEC personality")]
     ReadImpliesExec,
+    /// `--dumpcore` could not prepare its file.
+    #[error(transparent)]
+    Dumpcore(#[from] crate::dumpcore::DumpcoreError),
+    /// `--gdb` could not start.
+    #[error(transparent)]
+    GdbStart(#[from] crate::gdb::GdbError),
+    /// The gdb session ended the guest, or failed.
+    #[error("{0}")]
+    Gdb(String),
     /// The seccomp filter could not be built or installed.
     #[error("Could not install seccomp filter: {0}")]
     Seccomp(String),

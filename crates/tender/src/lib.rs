@@ -8,8 +8,10 @@
 pub mod block;
 pub mod cli;
 pub mod cpuid;
+pub mod dumpcore;
 pub mod elf;
 pub mod error;
+pub mod gdb;
 pub mod hypercall;
 pub mod layout;
 pub mod manifest;
@@ -23,9 +25,10 @@ pub mod vcpu;
 pub mod vm;
 
 use crate::cli::{Command, NetSource, RunOptions};
+use crate::dumpcore::CoreFile;
 use crate::error::TenderError;
 use crate::hypercall::Devices;
-use crate::manifest::{DeviceType, Manifest};
+use crate::manifest::{DeviceType, Manifest, ManifestError};
 use crate::memory::GuestMemory;
 use crate::notes::{ABI_NOTE_SIZE, ABI_TARGET_HVT, ABI_VERSION, AbiInfo, MANIFEST_NOTE_MAX};
 use crate::stats::Stats;
@@ -49,9 +52,14 @@ pub fn read_image_notes(file: &[u8]) -> Result<(elf::ElfImage, Manifest), Tender
     if abi.version != ABI_VERSION {
         return Err(TenderError::AbiVersion(abi.version));
     }
-    let mft = notes::find_solo5_note(file, &image, notes::NOTE_TYPE_MANIFEST, MANIFEST_NOTE_MAX)?
-        .ok_or(TenderError::NoManifest)?;
-    let manifest = Manifest::parse(morgana_hvt_abi::notes::manifest_in_desc(mft))?;
+    let (index, mft) =
+        notes::find_solo5_note_at(file, &image, notes::NOTE_TYPE_MANIFEST, MANIFEST_NOTE_MAX)?
+            .ok_or(TenderError::NoManifest)?;
+    let manifest =
+        Manifest::parse(morgana_hvt_abi::notes::manifest_in_desc(mft)).map_err(|e| match e {
+            ManifestError::TooSmall => TenderError::ManifestTooSmall(index),
+            e => TenderError::Manifest(e),
+        })?;
     Ok((image, manifest))
 }
 
@@ -176,6 +184,10 @@ fn install_signal_handlers() {
 /// Sets up and runs the guest. Returns its halt status. Objects the run loop uses are never
 /// dropped: after the seccomp filter is installed, munmap and close are not allowed.
 fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
+    // Created first: a directory that cannot take it fails before anything else is set up.
+    let mut core = ManuallyDrop::new(o.dumpcore.as_deref().map(CoreFile::create).transpose()?);
+    // So is a port already taken; gdb connects once the guest is loaded.
+    let gdb_listener = ManuallyDrop::new(o.gdb.map(gdb::listen).transpose()?);
     let file = std::fs::read(&o.kernel).map_err(|err| TenderError::Kernel {
         path: o.kernel.clone(),
         err,
@@ -202,6 +214,14 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
     if seccomp::read_implies_exec() {
         return Err(TenderError::ReadImpliesExec);
     }
+    let debugger = match gdb_listener.as_ref() {
+        Some(listener) => {
+            gdb::probe(&machine.vcpu)?;
+            Some(gdb::Session::accept(listener, &mem)?)
+        }
+        None => None,
+    };
+    let debugger = ManuallyDrop::new(debugger);
     let kind_fds = |t: DeviceType| -> Vec<i32> {
         let entries = devices.manifest.entries().iter().zip(&devices.host_fds);
         entries
@@ -215,23 +235,72 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
         vcpu: machine.vcpu.as_raw_fd(),
         epoll: devices.poller.epoll_fd(),
         timer: devices.poller.timer_fd(),
+        core: core.as_ref().map(|c| (c.file_fd(), c.dir_fd())),
+        gdb: debugger.as_ref().map(gdb::Session::fd),
     };
     let program = seccomp::build(&allowed).map_err(TenderError::Seccomp)?;
     seccomp::install(&program).map_err(TenderError::Seccomp)?;
     // The filter program and `allowed` are freed by now; nothing below allocates large blocks.
     drop(program);
-    vm::run(&mut machine.vcpu, &mem, &devices, stats).map_err(|e| match e {
+    let outcome = match ManuallyDrop::into_inner(debugger) {
+        Some(session) => session.run(&mut machine.vcpu, &mem, &devices, stats),
+        None => vm::run(&mut machine.vcpu, &mem, &devices, stats),
+    };
+    let outcome = outcome.map_err(|e| match e {
         // KVM-PVM, for one, cannot run SSE arithmetic in a guest and stops it this way.
         TenderError::UnhandledExit("internal error", rip) if !soft_float => {
             TenderError::VectorInstruction(rip)
         }
         other => other,
-    })
+    });
+    if let Some(core) = core.as_mut() {
+        dump_or_discard(core, &outcome, &machine.vcpu, &mem);
+    }
+    outcome
+}
+
+/// Writes the core file when the guest aborted (status 255) or the tender stopped it for a
+/// fault; removes it otherwise.
+fn dump_or_discard(
+    core: &mut CoreFile,
+    outcome: &Result<i32, TenderError>,
+    vcpu: &kvm_ioctls::VcpuFd,
+    mem: &GuestMemory,
+) {
+    let guest_fault = match outcome {
+        Ok(status) => status & 0xFF == 255,
+        Err(e) => matches!(
+            e,
+            TenderError::TranslationFault(_)
+                | TenderError::UnhandledExit(..)
+                | TenderError::VectorInstruction(_)
+                | TenderError::InvalidPort { .. }
+                | TenderError::InvalidHypercall(_)
+                | TenderError::GuestAccess(_)
+        ),
+    };
+    let regs = vcpu.get_regs();
+    match regs {
+        Ok(regs) if guest_fault => match core.write(&regs, mem) {
+            Ok(()) => say(&format!(
+                "{PROGRAM}: core dumped to {}\n",
+                core.path().display()
+            )),
+            Err(e) => {
+                core.discard();
+                say(&format!(
+                    "{PROGRAM}: --dumpcore: {}: {e}\n",
+                    core.path().display()
+                ));
+            }
+        },
+        _ => core.discard(),
+    }
 }
 
 /// Writes `text` to stderr in one write, so that each message stays one line even when
 /// other processes share the terminal.
-fn say(text: &str) {
+pub(crate) fn say(text: &str) {
     use std::io::Write;
     let _ = std::io::stderr().write_all(text.as_bytes());
 }

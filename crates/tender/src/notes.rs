@@ -29,6 +29,16 @@ pub fn find_solo5_note<'f>(
     note_type: u32,
     max: u64,
 ) -> Result<Option<&'f [u8]>, ElfError> {
+    Ok(find_solo5_note_at(file, image, note_type, max)?.map(|(_, desc)| desc))
+}
+
+/// [`find_solo5_note`], with the index of the program header the note was found in.
+pub fn find_solo5_note_at<'f>(
+    file: &'f [u8],
+    image: &ElfImage,
+    note_type: u32,
+    max: u64,
+) -> Result<Option<(usize, &'f [u8])>, ElfError> {
     for (index, ph) in image.phdrs.iter().enumerate() {
         if ph.p_type != PT_NOTE {
             continue;
@@ -60,7 +70,7 @@ pub fn find_solo5_note<'f>(
         let desc = start
             .and_then(|s| file_range(file, s, descsz))
             .ok_or(ElfError::Header("note outside the file"))?;
-        return Ok(Some(desc));
+        return Ok(Some((index, desc)));
     }
     Ok(None)
 }

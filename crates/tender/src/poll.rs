@@ -71,7 +71,7 @@ impl Poller {
             match self.epoll.wait(-1, &mut events) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    if crate::stop_requested().is_some() {
+                    if crate::stop_requested().is_some() || crate::gdb::interrupt_pending() {
                         // Nothing is ready; the run loop sees the signal before resuming the
                         // guest.
                         break 0;

@@ -1,7 +1,9 @@
 //! The syscall allow-list installed after setup, just before the guest runs. Default action:
 //! kill the process. Where seccomp can filter on arguments, calls are tied to the fds the
 //! run loop owns: console writes to fds 1 and 2, tap reads/writes, block pread/pwrite,
-//! KVM_RUN/KVM_GET_REGS on the vCPU, epoll on the poll set, timerfd_settime on its timer.
+//! KVM_RUN/KVM_GET_REGS on the vCPU, epoll on the poll set, timerfd_settime on its timer; with
+//! `--dumpcore`, writes to the core file and unlinkat in its directory; with `--gdb`, socket
+//! calls on the debugger's connection and KVM_SET_REGS/KVM_SET_GUEST_DEBUG on the vCPU.
 
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -14,6 +16,8 @@ use std::os::fd::RawFd;
 pub const KVM_RUN: u64 = 0xAE80;
 /// `KVM_GET_REGS` ioctl request number (read back `rip` when reporting a fault).
 pub const KVM_GET_REGS: u64 = 0x8090_AE81;
+/// `KVM_SET_REGS` ioctl request number (gdb writes registers; only with `--gdb`).
+pub const KVM_SET_REGS: u64 = 0x4090_AE82;
 const READ_IMPLIES_EXEC: libc::c_int = 0x0040_0000;
 
 /// The descriptors the run loop may use.
@@ -29,6 +33,10 @@ pub struct AllowedFds {
     pub epoll: RawFd,
     /// The POLL timer.
     pub timer: RawFd,
+    /// `--dumpcore`: the core file (write) and its directory (unlinkat).
+    pub core: Option<(RawFd, RawFd)>,
+    /// `--gdb`: the debugger's connection.
+    pub gdb: Option<RawFd>,
 }
 
 fn cond(arg: u8, value: u64) -> Result<SeccompCondition, String> {
@@ -47,6 +55,24 @@ pub fn build(fds: &AllowedFds) -> Result<BpfProgram, String> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
     let mut console = vec![libc::STDOUT_FILENO, libc::STDERR_FILENO];
     console.extend(&fds.taps);
+    if let Some((file, dir)) = fds.core {
+        console.push(file);
+        rules.insert(libc::SYS_unlinkat, on_fds(&[dir])?);
+    }
+    let mut readable = fds.taps.clone();
+    if let Some(conn) = fds.gdb {
+        console.push(conn);
+        readable.push(conn);
+        // close: the stub's connection is closed when the session ends.
+        for nr in [
+            libc::SYS_recvfrom,
+            libc::SYS_sendto,
+            libc::SYS_setsockopt,
+            libc::SYS_close,
+        ] {
+            rules.insert(nr, on_fds(&[conn])?);
+        }
+    }
     rules.insert(libc::SYS_write, on_fds(&console)?);
     let mut add_fd_rules = |nr: i64, list: &[RawFd]| -> Result<(), String> {
         if !list.is_empty() {
@@ -54,7 +80,7 @@ pub fn build(fds: &AllowedFds) -> Result<BpfProgram, String> {
         }
         Ok(())
     };
-    add_fd_rules(libc::SYS_read, &fds.taps)?;
+    add_fd_rules(libc::SYS_read, &readable)?;
     add_fd_rules(libc::SYS_pread64, &fds.blocks)?;
     add_fd_rules(libc::SYS_pwrite64, &fds.blocks)?;
     add_fd_rules(libc::SYS_epoll_wait, &[fds.epoll])?;
@@ -63,10 +89,17 @@ pub fn build(fds: &AllowedFds) -> Result<BpfProgram, String> {
     let vcpu_ioctl = |req| -> Result<SeccompRule, String> {
         SeccompRule::new(vec![cond(0, fds.vcpu as u64)?, cond(1, req)?]).map_err(|e| e.to_string())
     };
-    rules.insert(
-        libc::SYS_ioctl,
-        vec![vcpu_ioctl(KVM_RUN)?, vcpu_ioctl(KVM_GET_REGS)?],
-    );
+    let mut ioctls = vec![vcpu_ioctl(KVM_RUN)?, vcpu_ioctl(KVM_GET_REGS)?];
+    if fds.gdb.is_some() {
+        ioctls.push(vcpu_ioctl(KVM_SET_REGS)?);
+        ioctls.push(vcpu_ioctl(crate::gdb::KVM_SET_GUEST_DEBUG)?);
+    }
+    if let Some(conn) = fds.gdb {
+        // The stub switches the socket between blocking and not to peek at gdb's input.
+        let fionbio = vec![cond(0, conn as u64)?, cond(1, libc::FIONBIO)?];
+        ioctls.push(SeccompRule::new(fionbio).map_err(|e| e.to_string())?);
+    }
+    rules.insert(libc::SYS_ioctl, ioctls);
     let clocks = [libc::CLOCK_REALTIME, libc::CLOCK_MONOTONIC]
         .iter()
         .map(|&c| SeccompRule::new(vec![cond(0, c as u64)?]).map_err(|e| e.to_string()))
@@ -132,6 +165,8 @@ mod tests {
             vcpu: 42,
             epoll: 43,
             timer: 44,
+            core: None,
+            gdb: None,
         })
         .expect("filter builds")
     }
@@ -187,6 +222,40 @@ mod tests {
         });
         assert!(
             libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGSYS,
+            "status {status:#x}"
+        );
+    }
+
+    #[test]
+    fn debugger_calls_are_refused_without_gdb() {
+        let status = in_filtered_child(&program(), || {
+            // SAFETY: KVM_SET_GUEST_DEBUG on the vCPU's fd number: only --gdb admits it.
+            unsafe {
+                libc::ioctl(
+                    42,
+                    crate::gdb::KVM_SET_GUEST_DEBUG,
+                    std::ptr::null_mut::<u8>(),
+                )
+            };
+        });
+        assert!(
+            libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGSYS,
+            "status {status:#x}"
+        );
+        let with_gdb = build(&AllowedFds {
+            vcpu: 42,
+            epoll: 43,
+            timer: 44,
+            gdb: Some(45),
+            ..AllowedFds::default()
+        })
+        .expect("filter builds");
+        let status = in_filtered_child(&with_gdb, || {
+            // SAFETY: a non-blocking peek on fd 45, which is not open: EBADF, not SIGSYS.
+            unsafe { libc::recv(45, std::ptr::null_mut(), 0, libc::MSG_DONTWAIT) };
+        });
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
             "status {status:#x}"
         );
     }

@@ -39,6 +39,8 @@ fn classify(exit: VcpuExit<'_>) -> Exit {
         // Under KVM-PVM a guest write to a read-only host page surfaces as MMIO.
         VcpuExit::MmioRead(..) | VcpuExit::MmioWrite(..) => Exit::Fault,
         VcpuExit::Hlt => Exit::Fatal("HLT"),
+        // Only with --gdb: a breakpoint or a single step (the gdb stub takes it from here).
+        VcpuExit::Debug(_) => Exit::Fatal(crate::gdb::DEBUG_EXIT),
         VcpuExit::Shutdown => Exit::Fatal("shutdown (triple fault)"),
         VcpuExit::FailEntry(..) => Exit::Fatal("entry failure"),
         VcpuExit::InternalError => Exit::Fatal("internal error"),
@@ -65,7 +67,15 @@ pub fn run(
         }
         let exit = match vcpu.run() {
             Ok(exit) => classify(exit),
-            Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => continue,
+            Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => {
+                if crate::gdb::interrupt_pending() {
+                    return Err(TenderError::UnhandledExit(
+                        crate::gdb::INTERRUPT_EXIT,
+                        rip(vcpu),
+                    ));
+                }
+                continue;
+            }
             Err(e) if e.errno() == libc::EFAULT => Exit::Fault,
             Err(e) => {
                 return Err(TenderError::Kvm(
@@ -98,6 +108,13 @@ pub fn run(
         {
             stats.mark_halt();
             return Ok(status);
+        }
+        // A guest that mostly sleeps in POLL is stopped between hypercalls.
+        if crate::gdb::interrupt_pending() {
+            return Err(TenderError::UnhandledExit(
+                crate::gdb::INTERRUPT_EXIT,
+                rip(vcpu),
+            ));
         }
     }
 }

@@ -79,21 +79,21 @@ fn note_size_problems() {
     check(
         &big,
         &[],
-        "invalid executable: phdr[4] note does not fall within valid size (p_filesz=40, n_descsz=17)",
+        "invalid executable: INV_EXE: phdr[4] note does not fall within valid size (p_filesz=40, n_descsz=17)",
     );
     let mut zero = halting();
     zero.abi_descsz = Some(0);
     check(
         &zero,
         &[],
-        "invalid executable: phdr[4] note does not fall within valid size (p_filesz=40, n_descsz=0)",
+        "invalid executable: INV_EXE: phdr[4] note does not fall within valid size (p_filesz=40, n_descsz=0)",
     );
     let mut tiny = halting();
     tiny.abi_note_filesz = Some(11);
     check(
         &tiny,
         &[],
-        "invalid executable: phdr[4] note does not fall within valid size (p_filesz=11, n_descsz=0)",
+        "invalid executable: INV_EXE: phdr[4] note does not fall within valid size (p_filesz=11, n_descsz=0)",
     );
     // Larger than its segment: content needs 20 + 16 bytes.
     let mut short = halting();
@@ -101,7 +101,7 @@ fn note_size_problems() {
     check(
         &short,
         &[],
-        "invalid executable: phdr[4] note does not fall within valid size (p_filesz=30, n_descsz=16)",
+        "invalid executable: INV_EXE: phdr[4] note does not fall within valid size (p_filesz=30, n_descsz=16)",
     );
     // A 20..=35-byte segment without a matching note is skipped, so the ABI note is missing.
     let mut huge_mft = halting();
@@ -109,7 +109,7 @@ fn note_size_problems() {
     check(
         &huge_mft,
         &[],
-        "invalid executable: phdr[5] note does not fall within valid size (p_filesz=136, n_descsz=6669)",
+        "invalid executable: INV_EXE: phdr[5] note does not fall within valid size (p_filesz=136, n_descsz=6669)",
     );
 }
 
@@ -212,13 +212,13 @@ fn device_attachment_errors() {
     check(
         &img,
         &[],
-        "Device 'storage' of type BLOCK_BASIC declared but not attached.",
+        "Device 'storage' of type BLOCK_BASIC declared but not attached. All declared devices must be attached",
     );
     let net = halting().with_devices(&[("service", NET)]);
     check(
         &net,
         &[],
-        "Device 'service' of type NET_BASIC declared but not attached.",
+        "Device 'service' of type NET_BASIC declared but not attached. All declared devices must be attached",
     );
     check(
         &img,

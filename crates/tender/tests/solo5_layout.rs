@@ -65,7 +65,7 @@ fn solo5_shaped_image_with_a_device_needs_it_attached() {
     let out = tender(&["--mem=4"], &path, &[]);
     assert_fails_with(
         &out,
-        "Device 'storage' of type BLOCK_BASIC declared but not attached.",
+        "Device 'storage' of type BLOCK_BASIC declared but not attached. All declared devices must be attached",
     );
     let disk = scratch("disk.img");
     std::fs::write(&disk, [0u8; 512]).expect("disk");

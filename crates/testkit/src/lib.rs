@@ -9,6 +9,7 @@
 //!   them, deleted when dropped ([`Netns`]). The benchmarks of `cargo xtask bench` use them too.
 //! - [`user`]: a program run as an ordinary user (`nobody` when the tests run as root).
 
+pub mod backtrace;
 pub mod netns;
 pub mod prereq;
 pub mod process;

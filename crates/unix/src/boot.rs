@@ -307,8 +307,10 @@ where
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     std::panic::set_hook(Box::new(|info| {
         crate::console::write_stderr(format!("panic: {info}\n").as_bytes());
+        crate::backtrace::print();
         std::process::exit(i32::from(morgana_rt::EXIT_ABORT))
     }));
+    crate::backtrace::install();
     let mut args = Vec::new();
     for (i, a) in std::env::args_os().enumerate().skip(1) {
         match a.into_string() {

@@ -14,6 +14,7 @@
 //! arguments; see [`boot`].
 #![warn(missing_docs)]
 
+pub mod backtrace;
 pub mod block;
 pub mod boot;
 pub mod clock;

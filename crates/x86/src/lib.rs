@@ -14,6 +14,8 @@
 
 use core::arch::asm;
 
+pub mod backtrace;
+
 /// XCR0 bit: x87 state (must always be set).
 pub const XCR0_X87: u64 = 1 << 0;
 /// XCR0 bit: SSE state (XMM registers, MXCSR).

@@ -184,6 +184,12 @@ impl Platform for XenPlatform {
     fn exit(&self, status: u8) -> ! {
         shutdown::exit(status)
     }
+
+    fn write_backtrace(&self) {
+        let rbp = morgana_x86::backtrace::frame_pointer();
+        let stack = crate::start32::stack_range();
+        morgana_x86::backtrace::walk(rbp, stack, 0, crate::traps::print_frame);
+    }
 }
 
 /// Connects every declared device (the n-th net device to the n-th vif, the n-th block device

@@ -108,8 +108,10 @@ morgana_pdpt:
     .skip 4096
 morgana_pd:
     .skip 4 * 4096
+    .global morgana_stack
 morgana_stack:
     .skip {stack_size}
+    .global morgana_stack_top
 morgana_stack_top:
 "#,
     phys32_entry = const crate::abi::XEN_ELFNOTE_PHYS32_ENTRY,
@@ -119,3 +121,15 @@ morgana_stack_top:
 
 /// Bytes of the boot stack, on which the whole unikernel runs.
 pub const STACK_SIZE: usize = 256 * 1024;
+
+unsafe extern "C" {
+    /// The bottom of the boot stack (an address only).
+    static morgana_stack: u8;
+    /// The top of the boot stack (an address only).
+    static morgana_stack_top: u8;
+}
+
+/// The boot stack's address range, for backtraces.
+pub fn stack_range() -> core::ops::Range<u64> {
+    (&raw const morgana_stack) as u64..(&raw const morgana_stack_top) as u64
+}

@@ -1,7 +1,10 @@
 //! The IDT: every CPU exception is reported on the console (vector, name, error code, `rip`,
-//! `cr2`) and ends the domain as crashed with the abort status.
+//! `cr2`) with the call stack ([`morgana_x86::backtrace`]) and ends the domain as crashed with
+//! the abort status.
 
 use core::fmt::Write;
+
+use morgana_x86::backtrace::{self, Frame, Kind};
 
 /// What the stubs push before calling [`morgana_trap`].
 #[repr(C)]
@@ -20,7 +23,8 @@ pub struct TrapFrame {
 }
 
 // Per-vector stubs: push a zero error code where the CPU pushes none, push the vector, then the
-// common path passes a pointer to the frame and CR2 to `morgana_trap` (which never returns).
+// common path passes a pointer to the frame, CR2 and the interrupted code's frame pointer to
+// `morgana_trap` (which never returns).
 core::arch::global_asm!(
     r#"
     .section .text.morgana_traps, "ax"
@@ -45,6 +49,7 @@ core::arch::global_asm!(
 morgana_trap_common:
     movq %rsp, %rdi
     movq %cr2, %rsi
+    movq %rbp, %rdx
     andq $-16, %rsp
     call morgana_trap
     ud2
@@ -139,9 +144,10 @@ impl Write for Report {
     }
 }
 
-/// Called by the stubs with the frame and CR2 (read first thing, before anything can fault).
+/// Called by the stubs with the frame, CR2 (read first thing, before anything can fault) and
+/// the interrupted code's `rbp`, from which its call stack is printed.
 #[unsafe(no_mangle)]
-extern "C" fn morgana_trap(frame: &TrapFrame, cr2: u64) -> ! {
+extern "C" fn morgana_trap(frame: &TrapFrame, cr2: u64, rbp: u64) -> ! {
     let mut r = Report([0; 160], 0);
     let _ = writeln!(
         r,
@@ -153,5 +159,19 @@ extern "C" fn morgana_trap(frame: &TrapFrame, cr2: u64) -> ! {
         cr2
     );
     crate::console::write(&r.0[..r.1]);
+    let pc = Frame {
+        index: 0,
+        kind: Kind::Pc,
+        address: frame.rip,
+    };
+    print_frame(pc);
+    backtrace::walk(rbp, crate::start32::stack_range(), 1, print_frame);
     crate::shutdown::exit(morgana_rt::EXIT_ABORT)
+}
+
+/// Prints one backtrace line on the console.
+pub fn print_frame(frame: Frame) {
+    let mut r = Report([0; 160], 0);
+    let _ = writeln!(r, "{frame}");
+    crate::console::write(&r.0[..r.1]);
 }

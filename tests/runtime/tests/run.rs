@@ -10,16 +10,18 @@ fn exe(path: &str, args: &[&str]) -> Outcome {
 }
 
 #[test]
-fn a_panic_prints_its_message_and_exits_255() {
+fn a_panic_prints_its_message_and_call_stack_and_exits_255() {
     let out = exe(env!("CARGO_BIN_EXE_panics"), &[]);
     assert_eq!(out.stdout, "about to panic\n");
+    let lines: Vec<&str> = out.stderr.lines().collect();
     assert!(
-        out.stderr
-            .starts_with("panic: panicked at tests/runtime/src/bin/panics.rs:")
-            && out
-                .stderr
-                .ends_with("index out of bounds: the len is 0 but the index is 0\n")
-            && out.stderr.lines().count() == 2,
+        lines[0].starts_with("panic: panicked at tests/runtime/src/bin/panics.rs:")
+            && lines[1] == "index out of bounds: the len is 0 but the index is 0"
+            && lines[2..]
+                .iter()
+                .enumerate()
+                .all(|(i, l)| l.starts_with(&format!("backtrace: #{i} ret 0x")))
+            && lines.len() > 3,
         "stderr: {:?}",
         out.stderr
     );

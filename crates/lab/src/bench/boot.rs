@@ -182,7 +182,7 @@ enum Watch {
 
 /// Runs `cmd` once: stdout discarded, stderr captured, reaped with `wait4`. A run that is not
 /// over after [`RUN_LIMIT`] is killed (by PID, and only while it is still unreaped).
-fn run_once(cmd: &mut Command) -> Result<(f64, u64, String)> {
+pub(crate) fn run_once(cmd: &mut Command) -> Result<(f64, u64, String)> {
     let program = cmd.get_program().to_string_lossy().into_owned();
     let start = Instant::now();
     let mut child = cmd

@@ -1,6 +1,7 @@
-//! `cargo xtask bench net|boot|xen`: each figure is a median of several runs, set against a
+//! `cargo xtask bench net|boot|xen|frame-pointers`: each figure is a median of several runs, set against a
 //! baseline measured in the same invocation (see [`crate::stats`]).
 
 pub mod boot;
+pub mod framepointers;
 mod hvt_net;
 pub mod net;

@@ -10,6 +10,7 @@
 //!
 //! QEMU itself comes from the host (`qemu-system-x86_64`, 10.x from bookworm-backports).
 
+mod backtrace;
 pub mod bench;
 mod packages;
 mod scripts;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use morgana_build::baremetal::Float;
 use morgana_build::io_error;
+use morgana_build::symbolize::Symbolizer;
 use morgana_build::xen::{self, DeclaredDevice, XlConfig};
 use morgana_build::{Error, Profile, Result, Workspace};
 
@@ -131,7 +133,7 @@ impl Lab {
     /// Boots QEMU once and runs `guests` in order; returns one outcome per guest.
     ///
     /// Guest console lines are echoed to standard output (prefixed with the guest's name when
-    /// `echo_prefix` is set) as each guest ends.
+    /// `echo_prefix` is set, backtrace lines symbolised) as each guest ends.
     pub fn run(&self, guests: &[Guest], echo_prefix: bool) -> Result<Vec<Outcome>> {
         let qemu = "qemu-system-x86_64";
         if Command::new(qemu).arg("--version").output().is_err() {
@@ -197,7 +199,12 @@ impl Lab {
                 .trim_end_matches('\r')
                 .to_string();
             if let Some(o) = parser.line(&text) {
+                // Backtraces are echoed symbolised, from the guest image's debug information.
+                let symbolizer = guests
+                    .get(outcomes.len())
+                    .and_then(|g| Symbolizer::for_image(&g.image, None).ok());
                 for l in &o.console {
+                    let l = symbolizer.as_ref().map_or_else(|| l.clone(), |s| s.line(l));
                     if echo_prefix {
                         println!("[{}] {l}", o.name);
                     } else {

@@ -125,6 +125,31 @@ pub const CASES: &[Case] = &[
         max_cpu_ms: None,
     },
     Case {
+        name: "backtrace-panic",
+        package: "conformance-backtrace",
+        args: &["panic"],
+        dom0: None,
+        status: Some(255),
+        console: None,
+        // The frames are checked symbolised (`super::backtrace`).
+        console_contains: Some("panic: panicked at tests/conformance/backtrace/src/main.rs:25:9:"),
+        disk0: None,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
+        name: "backtrace-fault",
+        package: "conformance-backtrace",
+        args: &["fault"],
+        dom0: None,
+        status: Some(255),
+        console: None,
+        console_contains: Some("trap: vector 14 (page fault), error 0x2, rip 0x"),
+        disk0: None,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
         name: "block-read",
         package: "block",
         args: &[],
@@ -282,8 +307,11 @@ pub fn test(ws: &Workspace, only: Option<&str>) -> Result<()> {
         failed += smoke_test(ws, &lab)?;
     }
     let outcomes = lab.run(&guests, true)?;
-    for (c, o) in cases.iter().zip(&outcomes) {
-        let errors = check(c, o);
+    for ((c, o), g) in cases.iter().zip(&outcomes).zip(&guests) {
+        let mut errors = check(c, o);
+        errors.extend(super::backtrace::check(
+            c.name, &g.image, &ws.root, &o.console,
+        ));
         if errors.is_empty() {
             println!(
                 "xen test {} ... ok ({} ms from unpause to exit, {} ms CPU)",
