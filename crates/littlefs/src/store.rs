@@ -217,7 +217,11 @@ impl<D: BlockDevice> LittleFs<D> {
         if k.is_root() {
             return Ok(Some(Stat::Dir));
         }
-        self.lfs.stat(k.as_str()).map_err(|c| self.error(key, c))
+        match self.lfs.stat(k.as_str()) {
+            // A value where a dictionary would be: nothing is stored under that key.
+            Err(ll::lfs_error_LFS_ERR_NOTDIR) => Ok(None),
+            r => r.map_err(|c| self.error(key, c)),
+        }
     }
 
     /// The size of the value at `key`, or the right error.

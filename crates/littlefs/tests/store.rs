@@ -44,6 +44,11 @@ fn values_dictionaries_and_their_errors() {
         now(s.set("a/top/under", b"x")),
         Err(KvError::DictionaryExpected("a/top".into()))
     );
+    assert_eq!(now(s.exists("a/top/under")), Ok(None));
+    assert_eq!(
+        now(s.get("a/top/under")),
+        Err(KvError::NotFound("a/top/under".into()))
+    );
     assert_eq!(
         now(s.list("a/top")),
         Err(KvError::DictionaryExpected("a/top".into()))
