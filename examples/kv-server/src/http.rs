@@ -21,6 +21,8 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use embassy_sync::mutex::Mutex;
 use morgana::time::{Duration, with_timeout};
 use morgana_kv::{Kind, KvError, KvWrite};
 use morgana_tcpip::embedded_io_async::Write;
@@ -235,8 +237,13 @@ fn parse(buf: &[u8]) -> Result<Option<Head>, Response> {
     }))
 }
 
-/// Answers requests on an accepted connection until it ends, then closes it.
-pub async fn serve_connection<S: KvWrite>(socket: &mut TcpSocket<'_>, store: &mut S) {
+/// Answers requests on an accepted connection until it ends, then closes it. Each request
+/// holds the store for its whole handling, so requests from different connections never
+/// interleave.
+pub async fn serve_connection<S: KvWrite>(
+    socket: &mut TcpSocket<'_>,
+    store: &Mutex<NoopRawMutex, S>,
+) {
     let mut buf = vec![0u8; MAX_HEAD];
     let mut filled = 0;
     'conn: loop {
@@ -267,7 +274,7 @@ pub async fn serve_connection<S: KvWrite>(socket: &mut TcpSocket<'_>, store: &mu
                     _ => break 'conn,
                 }
             }
-            let mut r = handle(store, &head.method, &head.target, &body).await;
+            let mut r = handle(&mut *store.lock().await, &head.method, &head.target, &body).await;
             r.close |= head.close;
             if !send(socket, &r).await || r.close {
                 break 'conn;

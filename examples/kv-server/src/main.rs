@@ -7,7 +7,7 @@
 //!
 //! See [`http`] for the requests it answers. A `PUT` is answered only once the value is on
 //! stable storage, so an acknowledged value survives a crash of the unikernel or the host.
-//! Connections are served one at a time, in the order they are accepted.
+//! [`CONNECTIONS`] connections are served at once; store operations take turns.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
@@ -15,13 +15,24 @@ extern crate alloc;
 
 mod http;
 
+use alloc::boxed::Box;
 use alloc::vec;
+use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use embassy_sync::mutex::Mutex;
 use morgana::BootArgs;
+use morgana::block::Block;
 use morgana::time::Duration;
 use morgana_littlefs::LittleFs;
 use morgana_tcpip::Stack;
 use morgana_tcpip::tcp::TcpSocket;
 use rand_core::RngCore;
+
+/// Connections served at once (each with its own listening socket, so a new connection is
+/// accepted while another is being answered or closed).
+pub const CONNECTIONS: usize = 4;
+
+/// The store, shared by the connection tasks.
+type Store = Mutex<NoopRawMutex, LittleFs<Block>>;
 
 morgana::main!(app, devices: { SERVICE: net = "service", STORAGE: block = "storage" });
 
@@ -34,13 +45,22 @@ async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
     let seed = morgana::entropy::rng()?.next_u64();
     let stack = Stack::from_args(net, &mut args, spawner, seed)?;
     args.finish()?;
-    let mut store = if format {
+    let store = if format {
         LittleFs::format(disk, STORAGE.name, morgana::clock::wall_ns)?
     } else {
         LittleFs::mount(disk, STORAGE.name, morgana::clock::wall_ns)?
     };
     stack.wait_up(Duration::from_secs(30)).await?;
+    let store: &'static Store = Box::leak(Box::new(Mutex::new(store)));
+    for _ in 0..CONNECTIONS {
+        morgana::spawn(spawner, serve(stack.clone(), store, port))?;
+    }
     morgana::println!("kv-server: port {port}");
+    core::future::pending().await
+}
+
+/// One connection task: accept, answer, close, forever.
+async fn serve(stack: Stack, store: &'static Store, port: u16) {
     let mut rx = vec![0u8; 16 * 1024];
     let mut tx = vec![0u8; 16 * 1024];
     loop {
@@ -50,6 +70,6 @@ async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
             log::warn!("kv-server: accept failed: {e:?}");
             continue;
         }
-        http::serve_connection(&mut socket, &mut store).await;
+        http::serve_connection(&mut socket, store).await;
     }
 }
