@@ -19,6 +19,8 @@ pub const USAGE: &str =
   test --target kvmlab [-p NAME]                 only the KVM lab's suite (also part of test)
   bench net|boot|xen                             benchmarks (net: root, wrk, nginx; boot: hvt
                                                  images, [--runs N]; xen: the lab)
+  disk create --size SIZE [--from DIR] FILE      a littlefs disk image (the unikernels' store)
+  disk ls FILE [KEY] | disk get FILE KEY         look inside one
   (run --target xen boots the image in the Xen test lab)";
 
 /// Morgana's workspace commands as an [`Extension`] of the library's command line.
@@ -89,9 +91,32 @@ pub fn kvmlab_test_request(args: &[String]) -> Option<Option<String>> {
     lab.then_some(package)
 }
 
+/// `disk ...`: the disk tool's own arguments, passed on whole (they are no build options).
+fn disk(args: &[String]) -> ExitCode {
+    let status = Workspace::current().and_then(|ws| {
+        cargo()
+            .current_dir(&ws.root)
+            .args(["run", "--quiet", "--package", "morgana-disk", "--"])
+            .args(args)
+            .status()
+            .map_err(|e| Error::Usage(format!("cannot run cargo: {e}")))
+    });
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `main` of the workspace's xtask.
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "disk") {
+        return disk(&args[1..]);
+    }
     if let Some(package) = kvmlab_test_request(&args) {
         let outcome = Workspace::current()
             .and_then(|ws| test::run_stages(&ws, &[test::Stage::KvmLab], package.as_deref()));
