@@ -31,9 +31,11 @@ extern crate alloc;
 pub mod build;
 pub mod key;
 pub mod rw;
+pub mod shared;
 
 pub use key::{Key, KeyProblem};
 pub use rw::{Kind, KvError, KvRead, KvWrite};
+pub use shared::{SharedKv, count_values};
 
 use core::convert::Infallible;
 use core::fmt::Display;
