@@ -17,8 +17,9 @@ pub const USAGE: &str =
   kvmlab [-- IMAGE.hvt [OPTIONS] [-- ARGS]]      assemble the KVM test lab (nested KVM under
                                                  QEMU); boot IMAGE in it with tender OPTIONS
   test --target kvmlab [-p NAME]                 only the KVM lab's suite (also part of test)
-  bench net|boot|xen                             benchmarks (net: root, wrk, nginx; boot: hvt
-                                                 images, [--runs N]; xen: the lab)
+  bench net|boot|xen|storage                     benchmarks (net: root, wrk, nginx; boot: hvt
+                                                 images, [--runs N]; xen: the lab; storage:
+                                                 block device and littlefs store next to fio)
   disk create --size SIZE [--from DIR] FILE      a littlefs disk image (the unikernels' store)
   disk ls FILE [KEY] | disk get FILE KEY         look inside one
   (run --target xen boots the image in the Xen test lab)";
@@ -47,6 +48,7 @@ impl Extension for LabCommands {
             ("bench", _) => in_workspace(|ws| match inv.rest.first().map(String::as_str) {
                 Some("boot") => bench::boot::run(ws, &inv.rest[1..]).map(|()| ExitCode::SUCCESS),
                 Some("xen") => xenlab::bench::bench(ws).map(|()| ExitCode::SUCCESS),
+                Some("storage") => bench::storage::run(ws).map(|()| ExitCode::SUCCESS),
                 _ => bench::net::run(ws, &inv.rest),
             }),
             // Regenerates the committed bindgen output; `-- --check` only verifies it.

@@ -13,6 +13,8 @@
 //! overwrites an existing file.
 #![forbid(unsafe_code)]
 
+mod bench;
+
 use std::fs::{File, OpenOptions};
 use std::future::Future;
 use std::io::Write;
@@ -216,6 +218,11 @@ fn run(args: &[String]) -> Result<(), String> {
             std::io::stdout()
                 .write_all(out.as_bytes())
                 .map_err(|e| e.to_string())
+        }
+        // `bench FILE OPS SETS`: for `cargo xtask bench storage` (see the bench module).
+        Some("bench") if args.len() == 4 => {
+            let number = |s: &String| s.parse::<u64>().map_err(|_| usage());
+            bench::run(Path::new(&args[1]), number(&args[2])?, number(&args[3])?)
         }
         Some("get") if args.len() == 3 => {
             let mut store = mount(&args[1])?;
