@@ -6,8 +6,9 @@
 //!
 //! **Geometry** (what a host tool must be given): littlefs block size 4096 bytes, block count
 //! = device capacity / 4096 (the capacity must be a multiple of 4096, at least two blocks),
-//! name_max 255, file_max 2147483647, attr_max 1022 (littlefs's defaults). Reads and writes
-//! are of the device's sector size (512 or 4096 bytes); the device has no erase.
+//! name_max 255, file_max 2147483647, attr_max 1022 (littlefs's defaults). Reads are of whole
+//! 4096-byte blocks, writes of the device's sector size (512 or 4096 bytes); the device has no
+//! erase. None of these sizes but the block size and count is recorded on the disk.
 //!
 //! **Crash safety.** A `set` writes the value to a temporary file in the key's directory and
 //! renames it over the key: littlefs commits a rename atomically, so a crash at any instant
