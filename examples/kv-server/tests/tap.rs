@@ -94,6 +94,19 @@ fn put_get_delete_list_and_survive_a_kill() {
         pair("405", "405 Method Not Allowed\n")
     );
 
+    // A value larger than the free space: refused, and the store keeps what it had.
+    let big = disk.0.with_extension("big");
+    std::fs::write(&big, vec![b'x'; 1_040_000]).unwrap();
+    let at_big = format!("@{}", big.display());
+    assert_eq!(
+        curl(&ns, "PUT", "/big", Some(&at_big)),
+        pair("507", "no space left for 'big'\n")
+    );
+    std::fs::remove_file(&big).unwrap();
+    assert_eq!(curl(&ns, "GET", "/a/b", None), pair("200", "world"));
+    assert_eq!(curl(&ns, "PUT", "/after", Some("fits")), pair("201", ""));
+    assert_eq!(curl(&ns, "DELETE", "/after", None), pair("204", ""));
+
     // SIGKILL, then the same disk again: every acknowledged value is there.
     drop(server);
     let _server = start(&ns, &disk, false);
