@@ -187,6 +187,19 @@ impl MftEntry {
         u16_at(&self.u, 8)
     }
 
+    /// True when a block entry was attached read-only: the tender refuses its writes.
+    ///
+    /// A Morgana extension kept in the first padding byte (offset 97), which Solo5 tenders
+    /// leave zero, so an image on a Solo5 tender sees a writable device as before.
+    pub fn block_read_only(&self) -> bool {
+        self._pad[0] & BLOCK_FLAG_READ_ONLY != 0
+    }
+
+    /// Marks an attached block entry read-only (see [`MftEntry::block_read_only`]).
+    pub fn set_block_read_only(&mut self) {
+        self._pad[0] |= BLOCK_FLAG_READ_ONLY;
+    }
+
     /// A net entry's MAC address.
     pub fn net_mac(&self) -> [u8; 6] {
         [
@@ -219,6 +232,9 @@ impl MftEntry {
         self.attached = 1;
     }
 }
+
+/// Bit of the entry's first padding byte that marks a block device read-only.
+pub const BLOCK_FLAG_READ_ONLY: u8 = 1;
 
 /// Why a declared manifest (the MFT1 note's `struct mft`) was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

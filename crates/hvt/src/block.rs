@@ -1,10 +1,15 @@
 //! Block devices over `BLOCK_READ` / `BLOCK_WRITE`.
 //!
 //! Every request is first checked with [`check_request`] (alignment, whole sectors, range),
-//! then split into one hypercall per sector, because the hvt ABI moves exactly one sector per
-//! call. Hypercalls complete synchronously, so the futures are ready on their first poll.
-//! There is no flush hypercall: the tender's `pwrite` has completed when the call returns, so
-//! [`BlockDevice::flush`] has nothing to wait for.
+//! then made with **one** hypercall of the request's whole length: the tender does one
+//! `pread`/`pwrite` of `len` bytes and checks only the range (Solo5's own bindings limit a
+//! call to one sector; the tender does not). Hypercalls complete synchronously, so the
+//! futures are ready on their first poll.
+//!
+//! There is no flush hypercall. Morgana's tender opens writable disks with `O_DSYNC`, so a
+//! write is on stable storage when its hypercall returns and [`BlockDevice::flush`] has
+//! nothing left to do. A device attached with `--block-mode:NAME=ro` carries the tender's
+//! read-only flag in its manifest entry; writes to it are refused here, before any hypercall.
 
 use morgana_block::{BlockDevice, BlockError, BlockInfo, check_request};
 use morgana_rt::manifest::Device;
@@ -42,7 +47,7 @@ impl Block {
             info: BlockInfo {
                 capacity,
                 sector_size,
-                read_only: false,
+                read_only: entry.block_read_only(),
             },
         }
     }
@@ -62,25 +67,16 @@ impl BlockDevice for Block {
 
     async fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         check_request(&self.info, offset, buf.len(), false)?;
-        let sector = self.info.sector_size as usize;
-        for (i, chunk) in buf.chunks_mut(sector).enumerate() {
-            let at = offset + (i * sector) as u64;
-            result(hypercall::block_read(self.handle, at, chunk))?;
-        }
-        Ok(())
+        result(hypercall::block_read(self.handle, offset, buf))
     }
 
     async fn write(&mut self, offset: u64, buf: &[u8]) -> Result<(), BlockError> {
         check_request(&self.info, offset, buf.len(), true)?;
-        let sector = self.info.sector_size as usize;
-        for (i, chunk) in buf.chunks(sector).enumerate() {
-            let at = offset + (i * sector) as u64;
-            result(hypercall::block_write(self.handle, at, chunk))?;
-        }
-        Ok(())
+        result(hypercall::block_write(self.handle, offset, buf))
     }
 
     async fn flush(&mut self) -> Result<(), BlockError> {
+        // Every write was durable when its hypercall returned (`O_DSYNC` in the tender).
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
-//! A read-only key-value store: the interface ([`KvRo`]) and a store whose contents are
-//! embedded in the image at build time ([`StaticKv`]), like MirageOS's `KV_RO` and its crunched
-//! stores.
+//! Key-value stores: the read-write interface ([`KvRead`] and [`KvWrite`], with MirageOS's
+//! `Mirage_kv.RW` semantics), the older piecewise read-only interface ([`KvRo`]), and a store
+//! whose contents are embedded in the image at build time ([`StaticKv`], like MirageOS's
+//! crunched `KV_RO`), which implements both read interfaces.
 //!
 //! Keys are `/`-separated paths relative to the store's root (`css/site.css`), without a
 //! leading `/`. The interface reads values in pieces, so a store over a block device fits it as
@@ -24,8 +25,17 @@
 #![cfg_attr(not(feature = "build"), no_std)]
 #![allow(async_fn_in_trait)]
 
+extern crate alloc;
+
 #[cfg(feature = "build")]
 pub mod build;
+pub mod key;
+pub mod rw;
+pub mod shared;
+
+pub use key::{Key, KeyProblem};
+pub use rw::{Kind, KvError, KvRead, KvWrite};
+pub use shared::{SharedKv, count_values};
 
 use core::convert::Infallible;
 use core::fmt::Display;
@@ -107,6 +117,94 @@ impl KvRo for StaticKv {
     }
 }
 
+impl StaticKv {
+    /// The value of a checked key, or the right error for a dictionary or a missing key.
+    fn value_of(&self, key: &str) -> Result<&'static [u8], KvError> {
+        let k = rw::key(key)?;
+        match self.get(k.as_str()) {
+            Some(v) => Ok(v),
+            None if self.kind_of(&k).is_some() => Err(KvError::ValueExpected(key.into())),
+            None => Err(KvError::NotFound(key.into())),
+        }
+    }
+
+    fn kind_of(&self, k: &Key<'_>) -> Option<Kind> {
+        if self.get(k.as_str()).is_some() {
+            return Some(Kind::Value);
+        }
+        self.keys()
+            .filter_map(|e| Key::parse(e).ok())
+            .any(|e| k.contains(&e))
+            .then_some(Kind::Dictionary)
+    }
+}
+
+impl KvRead for StaticKv {
+    async fn exists(&mut self, key: &str) -> Result<Option<Kind>, KvError> {
+        let k = rw::key(key)?;
+        Ok(self.kind_of(&k))
+    }
+
+    async fn get(&mut self, key: &str) -> Result<alloc::vec::Vec<u8>, KvError> {
+        self.value_of(key).map(<[u8]>::to_vec)
+    }
+
+    async fn get_range(
+        &mut self,
+        key: &str,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, KvError> {
+        let value = self.value_of(key)?;
+        let start = usize::try_from(offset).map_or(value.len(), |o| o.min(value.len()));
+        let n = buf.len().min(value.len() - start);
+        buf[..n].copy_from_slice(&value[start..start + n]);
+        Ok(n)
+    }
+
+    async fn list(
+        &mut self,
+        key: &str,
+    ) -> Result<alloc::vec::Vec<(alloc::string::String, Kind)>, KvError> {
+        let k = rw::key(key)?;
+        match self.kind_of(&k) {
+            Some(Kind::Value) => return Err(KvError::DictionaryExpected(key.into())),
+            None if !k.is_root() => return Err(KvError::NotFound(key.into())),
+            _ => {}
+        }
+        let mut out: alloc::vec::Vec<(alloc::string::String, Kind)> = alloc::vec::Vec::new();
+        for entry in self.keys() {
+            let rest = if k.is_root() {
+                Some(entry)
+            } else {
+                entry
+                    .strip_prefix(k.as_str())
+                    .and_then(|r| r.strip_prefix('/'))
+            };
+            let Some(rest) = rest else { continue };
+            let (name, kind) = match rest.split_once('/') {
+                Some((dir, _)) => (dir, Kind::Dictionary),
+                None => (rest, Kind::Value),
+            };
+            if out.last().is_none_or(|(n, _)| n != name) {
+                out.push((name.into(), kind));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.dedup_by(|a, b| a.0 == b.0);
+        Ok(out)
+    }
+
+    async fn size(&mut self, key: &str) -> Result<u64, KvError> {
+        self.value_of(key).map(|v| v.len() as u64)
+    }
+
+    /// The build does not record times: always 0.
+    async fn last_modified(&mut self, key: &str) -> Result<u64, KvError> {
+        self.value_of(key).map(|_| 0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +236,56 @@ mod tests {
         assert_eq!(now(KV.read("a/b.txt", 99, &mut buf)), Ok(Some(0)));
         assert_eq!(now(KV.read("nope", 0, &mut buf)), Ok(None));
         assert_eq!(KV.keys().collect::<Vec<_>>(), ["a/b.txt", "index.html"]);
+    }
+
+    #[test]
+    fn the_read_write_interface_reads_the_embedded_store() {
+        let mut kv = KV;
+        assert_eq!(now(KvRead::get(&mut kv, "/a/b.txt")), Ok(b"hello".to_vec()));
+        assert_eq!(
+            now(KvRead::exists(&mut kv, "a")),
+            Ok(Some(Kind::Dictionary))
+        );
+        assert_eq!(
+            now(KvRead::exists(&mut kv, "a/b.txt")),
+            Ok(Some(Kind::Value))
+        );
+        assert_eq!(now(KvRead::exists(&mut kv, "a/c")), Ok(None));
+        assert_eq!(
+            now(KvRead::get(&mut kv, "a")),
+            Err(KvError::ValueExpected("a".into()))
+        );
+        assert_eq!(
+            now(KvRead::get(&mut kv, "zz")),
+            Err(KvError::NotFound("zz".into()))
+        );
+        assert_eq!(
+            now(KvRead::list(&mut kv, "")),
+            Ok(std::vec![
+                ("a".into(), Kind::Dictionary),
+                ("index.html".into(), Kind::Value)
+            ])
+        );
+        assert_eq!(
+            now(KvRead::list(&mut kv, "index.html")),
+            Err(KvError::DictionaryExpected("index.html".into()))
+        );
+        assert_eq!(now(KvRead::size(&mut kv, "index.html")), Ok(3));
+        let mut buf = [0u8; 4];
+        assert_eq!(
+            now(KvRead::get_range(&mut kv, "a/b.txt", 3, &mut buf)),
+            Ok(2)
+        );
+        assert_eq!(&buf[..2], b"lo");
+        assert_eq!(
+            now(KvRead::digest(&mut kv, "a/b.txt")).as_deref(),
+            Ok("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        );
+        let bad = now(KvRead::get(&mut kv, "a/../b")).unwrap_err();
+        assert_eq!(
+            std::format!("{bad}"),
+            "invalid key 'a/../b': it has a '.' or '..' segment"
+        );
+        assert_eq!(bad.key(), "a/../b");
     }
 }

@@ -17,9 +17,13 @@ pub const USAGE: &str =
   kvmlab [-- IMAGE.hvt [OPTIONS] [-- ARGS]]      assemble the KVM test lab (nested KVM under
                                                  QEMU); boot IMAGE in it with tender OPTIONS
   test --target kvmlab [-p NAME]                 only the KVM lab's suite (also part of test)
-  bench net|boot|xen|frame-pointers              benchmarks (net: root, wrk, nginx; boot: hvt
+  bench net|boot|xen|frame-pointers|storage      benchmarks (net: root, wrk, nginx; boot: hvt
                                                  images, [--runs N]; xen: the lab;
-                                                 frame-pointers: their cost, [--runs N])
+                                                 frame-pointers: their cost, [--runs N];
+                                                 storage: block device and littlefs store
+                                                 next to fio)
+  disk create --size SIZE [--from DIR] FILE      a littlefs disk image (the unikernels' store)
+  disk ls FILE [KEY] | disk get FILE KEY         look inside one
   (run --target xen boots the image in the Xen test lab)";
 
 /// Morgana's workspace commands as an [`Extension`] of the library's command line.
@@ -49,6 +53,7 @@ impl Extension for LabCommands {
                 Some("frame-pointers") => {
                     bench::framepointers::run(ws, &inv.rest[1..]).map(|()| ExitCode::SUCCESS)
                 }
+                Some("storage") => bench::storage::run(ws).map(|()| ExitCode::SUCCESS),
                 _ => bench::net::run(ws, &inv.rest),
             }),
             // Regenerates the committed bindgen output; `-- --check` only verifies it.
@@ -93,9 +98,32 @@ pub fn kvmlab_test_request(args: &[String]) -> Option<Option<String>> {
     lab.then_some(package)
 }
 
+/// `disk ...`: the disk tool's own arguments, passed on whole (they are no build options).
+fn disk(args: &[String]) -> ExitCode {
+    let status = Workspace::current().and_then(|ws| {
+        cargo()
+            .current_dir(&ws.root)
+            .args(["run", "--quiet", "--package", "morgana-disk", "--"])
+            .args(args)
+            .status()
+            .map_err(|e| Error::Usage(format!("cannot run cargo: {e}")))
+    });
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `main` of the workspace's xtask.
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "disk") {
+        return disk(&args[1..]);
+    }
     if let Some(package) = kvmlab_test_request(&args) {
         let outcome = Workspace::current()
             .and_then(|ws| test::run_stages(&ws, &[test::Stage::KvmLab], package.as_deref()));

@@ -1,9 +1,16 @@
-//! Block devices: files (or host block devices) opened read-write, whose size must be a
-//! non-zero multiple of the sector size.
+//! Block devices: files (or host block devices) whose size must be a non-zero multiple of the
+//! sector size.
+//!
+//! **Durability.** A writable device is opened with `O_DSYNC`, so when a `BLOCK_WRITE`
+//! hypercall returns `OK` its data (and the metadata needed to read it back) is on stable
+//! storage as far as the host kernel can promise: the hvt ABI has no flush call, so every
+//! write is a durability point. A read-only device (`--block-mode:NAME=ro`) is opened
+//! `O_RDONLY` and its writes are refused with `EINVAL` before the host is asked.
 
 use crate::error::TenderError;
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Default sector size in bytes.
@@ -18,17 +25,19 @@ pub struct BlockFile {
     pub capacity: u64,
 }
 
-/// Opens `path` read-write and checks its size against `block_size` (bytes).
-pub fn open(path: &Path, block_size: u16) -> Result<BlockFile, TenderError> {
+/// Opens `path` (read-write with `O_DSYNC`, or read-only) and checks its size against
+/// `block_size` (bytes).
+pub fn open(path: &Path, block_size: u16, read_only: bool) -> Result<BlockFile, TenderError> {
     let open_err = |err| TenderError::BlockOpen {
         path: path.to_owned(),
         err,
     };
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(open_err)?;
+    let mut options = OpenOptions::new();
+    options.read(true);
+    if !read_only {
+        options.write(true).custom_flags(libc::O_DSYNC);
+    }
+    let mut file = options.open(path).map_err(open_err)?;
     let capacity = file.seek(SeekFrom::End(0)).map_err(open_err)?;
     if capacity < u64::from(block_size) {
         return Err(TenderError::BlockTooSmall { block_size });

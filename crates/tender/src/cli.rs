@@ -32,7 +32,8 @@ Module options:
   [ --net:NAME=IFACE | @NN ] (attach tap at IFACE or at fd @NN as network NAME)
   [ --net-mac:NAME=HWADDR ] (set HWADDR for network NAME)
   [ --block:NAME=PATH ] (attach block device/file at PATH as block storage NAME)
-  [ --block-sector-size:NAME=SIZE ] (set sector size for block device NAME)";
+  [ --block-sector-size:NAME=SIZE ] (set sector size for block device NAME)
+  [ --block-mode:NAME=ro|rw ] (attach block device NAME read-only or read-write)";
 
 /// Where a network interface comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +59,8 @@ pub struct RunOptions {
     pub blocks: Vec<(String, PathBuf)>,
     /// `--block-sector-size:NAME=N` (validated power of two, at least 512).
     pub sector_sizes: Vec<(String, u16)>,
+    /// `--block-mode:NAME=ro|rw`: true for read-only.
+    pub block_read_only: Vec<(String, bool)>,
     /// `--stats`.
     pub stats: bool,
     /// `--dumpcore[=DIR]`: the directory for a core file (`.` without `=DIR`).
@@ -74,6 +77,7 @@ pub struct RunOptions {
 // Parsed once per process: the size of `Run` costs nothing worth a box.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // Made once per process; boxing would buy nothing.
 pub enum Command {
     /// Print usage and exit 0.
     Help,
@@ -196,6 +200,14 @@ fn parse_option(arg: &str, o: &mut RunOptions) -> Result<(), CliError> {
             return Err(CliError::SectorSize);
         }
         o.sector_sizes.push((name.to_owned(), size as u16));
+    } else if let Some(rest) = arg.strip_prefix("--block-mode:") {
+        let (name, value) = name_value(rest, "--block-mode")?;
+        let read_only = match value {
+            "ro" => true,
+            "rw" => false,
+            _ => return Err(CliError::Malformed("--block-mode")),
+        };
+        o.block_read_only.push((name.to_owned(), read_only));
     } else if let Some(rest) = arg.strip_prefix("--block:") {
         let (name, value) = name_value(rest, "--block")?;
         o.blocks.push((name.to_owned(), PathBuf::from(value)));
@@ -325,6 +337,8 @@ mod tests {
             "--net-mac:service=02:00:00:aa:bb:cc",
             "--block:storage=/tmp/disk.img",
             "--block-sector-size:storage=4096",
+            "--block-mode:storage=ro",
+            "--block-mode:other=rw",
             "--stats",
             "k",
         ])
@@ -334,6 +348,10 @@ mod tests {
         assert_eq!(o.net_macs[0].1, [2, 0, 0, 0xaa, 0xbb, 0xcc]);
         assert_eq!(o.blocks[0].1, PathBuf::from("/tmp/disk.img"));
         assert_eq!(o.sector_sizes[0], ("storage".into(), 4096));
+        assert_eq!(
+            o.block_read_only,
+            [("storage".into(), true), ("other".into(), false)]
+        );
         assert!(o.stats);
     }
 
@@ -346,6 +364,10 @@ mod tests {
         assert_eq!(
             run(&["--block-sector-size:s=256", "k"]).unwrap_err(),
             CliError::SectorSize
+        );
+        assert_eq!(
+            run(&["--block-mode:s=readonly", "k"]).unwrap_err(),
+            CliError::Malformed("--block-mode")
         );
         assert_eq!(
             run(&["--net:s", "k"]).unwrap_err(),

@@ -157,7 +157,7 @@ fn block(
         arg.write_u32(ret, SOLO5_R_EINVAL);
         return Ok(());
     };
-    if !request_in_range(entry.capacity(), a.offset, a.len) {
+    if !request_in_range(entry.capacity(), a.offset, a.len) || (write && entry.read_only()) {
         arg.write_u32(ret, SOLO5_R_EINVAL);
         return Ok(());
     }

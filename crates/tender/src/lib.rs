@@ -84,6 +84,11 @@ pub fn attach_devices(o: &RunOptions, mut manifest: Manifest) -> Result<Devices,
             .find(name, DeviceType::Block)
             .ok_or_else(|| TenderError::NotDeclared(name.clone()))?;
     }
+    for (name, _) in &o.block_read_only {
+        manifest
+            .find(name, DeviceType::Block)
+            .ok_or_else(|| TenderError::NotDeclared(name.clone()))?;
+    }
     for (name, _) in &o.net_macs {
         manifest
             .find(name, DeviceType::Net)
@@ -97,8 +102,17 @@ pub fn attach_devices(o: &RunOptions, mut manifest: Manifest) -> Result<Devices,
             .rev()
             .find(|(n, _)| n == name)
             .map_or(block::DEFAULT_SECTOR_SIZE, |s| s.1);
-        let b = block::open(path, sector)?;
+        let read_only = o
+            .block_read_only
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .is_some_and(|m| m.1);
+        let b = block::open(path, sector, read_only)?;
         manifest.attach_block(handle, b.capacity, sector, b.file.as_raw_fd());
+        if read_only {
+            manifest.set_block_read_only(handle);
+        }
         host_fds[handle] = Some(OwnedFd::from(b.file));
     }
     for (name, source) in &o.nets {

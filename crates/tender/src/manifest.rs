@@ -27,6 +27,11 @@ impl Entry {
         self.raw.block_capacity()
     }
 
+    /// True when the block device was attached read-only (`--block-mode:NAME=ro`).
+    pub fn read_only(&self) -> bool {
+        self.raw.block_read_only()
+    }
+
     /// Network MAC address (meaningful for attached net entries).
     pub fn mac(&self) -> [u8; 6] {
         self.raw.net_mac()
@@ -88,6 +93,12 @@ impl Manifest {
         self.entries[handle]
             .raw
             .attach_block(capacity, block_size, host_value(host_fd));
+    }
+
+    /// Marks the attached block device `handle` read-only: its writes are refused and the
+    /// guest sees the flag in its copy of the entry.
+    pub fn set_block_read_only(&mut self, handle: usize) {
+        self.entries[handle].raw.set_block_read_only();
     }
 
     /// Records an attached network interface.

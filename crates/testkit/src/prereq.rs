@@ -34,6 +34,8 @@ pub enum Prereq {
     Tap,
     /// An executable of this name is on `PATH` (e.g. `"curl"`, `"qemu-system-x86_64"`).
     Tool(&'static str),
+    /// `python3` can import this module (e.g. `"littlefs"`, from PyPI's littlefs-python).
+    PythonModule(&'static str),
 }
 
 impl Prereq {
@@ -60,6 +62,17 @@ impl Prereq {
             Prereq::Tool(name) => find_on_path(name, std::env::var_os("PATH"))
                 .is_none()
                 .then(|| format!("`{name}` is not installed (not found on PATH)")),
+            Prereq::PythonModule(module) => {
+                let imports = std::process::Command::new("python3")
+                    .args(["-c", &format!("import {module}")])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success());
+                (!imports).then(|| {
+                    format!("python3 cannot import `{module}` (scripts/setup-host installs it)")
+                })
+            }
         }
     }
 }

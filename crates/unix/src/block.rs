@@ -1,7 +1,9 @@
 //! Block devices on files, with `pread`/`pwrite`.
 //!
-//! The file's size must be a whole, non-zero number of sectors. A file that cannot be opened
-//! for writing is attached read-only.
+//! The file's size must be a whole, non-zero number of sectors. A device is read-only when
+//! asked (`--block-mode:NAME=ro`, the file is then opened `O_RDONLY`) or when the file cannot
+//! be opened for writing. [`BlockDevice::flush`] is `fdatasync`: when it returns, every write
+//! that completed before it is on stable storage as far as the host kernel can promise.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -48,10 +50,16 @@ pub fn check_sector_size(size: u64) -> Result<u32, OpenError> {
 }
 
 impl Block {
-    /// Opens `path` as a block device with sectors of `sector_size` bytes.
-    pub fn open(path: &Path, sector_size: u32) -> Result<Block, OpenError> {
+    /// Opens `path` as a block device with sectors of `sector_size` bytes; read-only when
+    /// `read_only` is set or the file cannot be opened for writing.
+    pub fn open(path: &Path, sector_size: u32, read_only: bool) -> Result<Block, OpenError> {
         check_sector_size(u64::from(sector_size))?;
-        let (file, read_only) = match OpenOptions::new().read(true).write(true).open(path) {
+        let writable = if read_only {
+            Err(io::Error::from_raw_os_error(libc::EROFS))
+        } else {
+            OpenOptions::new().read(true).write(true).open(path)
+        };
+        let (file, read_only) = match writable {
             Ok(f) => (f, false),
             Err(e)
                 if matches!(

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! PROGRAM [--net:NAME=TAP|socket] [--net-mac:NAME=MAC] [--block:NAME=FILE]
-//!         [--block-sector-size:NAME=N] [--] [APPLICATION ARGUMENTS...]
+//!         [--block-sector-size:NAME=N] [--block-mode:NAME=ro|rw]
+//!         [--] [APPLICATION ARGUMENTS...]
 //! ```
 //!
 //! Device flags come first; `--`, or the first argument that is not a device flag, starts the
@@ -69,6 +70,9 @@ pub enum BootError {
     /// A malformed or invalid `--block-sector-size` value.
     #[error("{0}: the sector size must be a power of two, at least 512")]
     SectorSize(String),
+    /// A `--block-mode` value other than `ro` or `rw`.
+    #[error("{0}: the mode must be ro (read-only) or rw (read-write)")]
+    BlockMode(String),
     /// The TAP interface could not be attached.
     #[error("cannot attach net device '{name}' to tap '{tap}': {reason}")]
     Tap {
@@ -111,6 +115,7 @@ struct Flags {
     mac: HashMap<&'static str, (String, MacAddress)>,
     block: HashMap<&'static str, (String, PathBuf)>,
     sector: HashMap<&'static str, (String, u32)>,
+    read_only: HashMap<&'static str, (String, bool)>,
 }
 
 fn find(devices: &[Device], flag: &str, name: &str, kind: DeviceKind) -> Result<Device, BootError> {
@@ -162,7 +167,7 @@ fn parse_flags(devices: &[Device], args: &[String]) -> Result<(Flags, Vec<String
         };
         let kind = match option {
             "net" | "net-mac" => DeviceKind::Net,
-            "block" | "block-sector-size" => DeviceKind::Block,
+            "block" | "block-sector-size" | "block-mode" => DeviceKind::Block,
             _ => break,
         };
         let (name, value) = rest
@@ -176,6 +181,14 @@ fn parse_flags(devices: &[Device], args: &[String]) -> Result<(Flags, Vec<String
                 insert(&mut flags.mac, d, arg, mac)?
             }
             "block" => insert(&mut flags.block, d, arg, PathBuf::from(value))?,
+            "block-mode" => {
+                let read_only = match value {
+                    "ro" => true,
+                    "rw" => false,
+                    _ => return Err(BootError::BlockMode(arg.clone())),
+                };
+                insert(&mut flags.read_only, d, arg, read_only)?
+            }
             _ => {
                 let size = value
                     .parse::<u64>()
@@ -221,7 +234,8 @@ pub(crate) fn bind(
                 .sector
                 .get(d.name)
                 .map_or(DEFAULT_SECTOR_SIZE, |(_, s)| *s);
-            Block::open(path, sector).map_err(|e| BootError::BlockFile {
+            let read_only = flags.read_only.get(d.name).is_some_and(|(_, ro)| *ro);
+            Block::open(path, sector, read_only).map_err(|e| BootError::BlockFile {
                 name: d.name.to_string(),
                 path: path.display().to_string(),
                 reason: e.to_string(),

@@ -66,6 +66,49 @@ fn writes_and_reads_sector_zero_of_a_real_file() {
 }
 
 #[test]
+fn one_request_spans_many_sectors() {
+    let dir = TempDir::new("span");
+    let disk = dir.file("disk.img", 8 * 512);
+    let out = block(&[&flag("storage", &disk), "--", "--span=6"]);
+    assert_eq!(
+        out.stdout,
+        "storage: 8 sectors of 512 bytes\nsector 0: \"\\u{a5}\\u{a5}\"\nsectors 1..=6: written and read back in one request each\n"
+            .replace("\\u{a5}\\u{a5}", &"\u{fffd}".repeat(512))
+    );
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""));
+    let bytes = std::fs::read(&disk).unwrap();
+    for (i, sector) in bytes.chunks(512).enumerate() {
+        let expected = if (1..=6).contains(&i) { i as u8 } else { 0xa5 };
+        assert!(sector.iter().all(|&b| b == expected), "sector {i}");
+    }
+}
+
+#[test]
+fn a_read_only_device_refuses_writes_and_keeps_the_file() {
+    let dir = TempDir::new("ro");
+    let disk = dir.file("disk.img", 4 * 512);
+    let ro = "--block-mode:storage=ro";
+    let out = block(&[&flag("storage", &disk), ro]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("storage: 4 sectors of 512 bytes, read-only\n")
+    );
+    for app in ["--write=x", "--span=2"] {
+        let out = block(&[&flag("storage", &disk), ro, "--", app]);
+        assert_eq!(out.stderr, "error: the device is read-only\n", "{app}");
+        assert_eq!(out.code, Some(1));
+    }
+    let bad = block(&[&flag("storage", &disk), "--block-mode:storage=readonly"]);
+    assert_eq!(
+        bad.stderr,
+        "error: --block-mode:storage=readonly: the mode must be ro (read-only) or rw (read-write)\n"
+    );
+    assert_eq!(bad.code, Some(1));
+    assert_eq!(std::fs::read(&disk).unwrap(), vec![0xa5u8; 4 * 512]);
+}
+
+#[test]
 fn sector_size_comes_from_the_command_line() {
     let dir = TempDir::new("4k");
     let disk = dir.file("disk.img", 2 * 4096);

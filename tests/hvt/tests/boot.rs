@@ -154,6 +154,45 @@ fn block_example_writes_what_the_host_reads() {
 }
 
 #[test]
+fn block_requests_span_sectors_and_read_only_disks_refuse_writes() {
+    require!(Prereq::Kvm);
+    let disk = temp_file("block-span", 8 * 512);
+    let flag = format!("--block:storage={}", disk.display());
+    let out = boot(&["--mem=4", "--stats", &flag], "block", &["--span=6"]);
+    assert_eq!(
+        guest_output(&out),
+        "storage: 8 sectors of 512 bytes\nsector 0: \"\"\nsectors 1..=6: written and read back in one request each\n"
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let bytes = std::fs::read(&disk).unwrap();
+    for (i, sector) in bytes.chunks(512).enumerate() {
+        let expected = if (1..=6).contains(&i) { i as u8 } else { 0 };
+        assert!(sector.iter().all(|&b| b == expected), "sector {i}");
+    }
+    let ro = "--block-mode:storage=ro";
+    let out = boot(&["--mem=4", ro, &flag], "block", &[]);
+    assert!(
+        guest_output(&out).starts_with("storage: 8 sectors of 512 bytes, read-only\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.code, Some(0));
+    let out = boot(&["--mem=4", ro, &flag], "block", &["--span=2"]);
+    assert!(
+        out.stdout.contains("error: the device is read-only\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.code, Some(1));
+    assert_eq!(
+        std::fs::read(&disk).unwrap(),
+        bytes,
+        "the read-only disk changed"
+    );
+    std::fs::remove_file(&disk).unwrap();
+}
+
+#[test]
 fn sixty_three_devices_fit_in_the_manifest() {
     require!(Prereq::Kvm);
     let files: Vec<PathBuf> = (0..63)
