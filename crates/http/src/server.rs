@@ -24,7 +24,7 @@ use embassy_time::{Duration, with_timeout};
 use morgana_kv::KvRo;
 use morgana_rt::args::{ArgError, BootArgs, Seconds};
 use morgana_tcpip::Stack;
-use morgana_tcpip::embedded_io_async::Write;
+use morgana_tcpip::embedded_io_async::{Read, Write};
 use morgana_tcpip::tcp::TcpSocket;
 
 /// How long a closing connection may take to get its FIN acknowledged before it is reset.
@@ -154,8 +154,8 @@ fn head(out: &mut Vec<u8>, status: &str, ctype: &str, len: u64, after: After, ex
 }
 
 /// Writes an error response with a one-line text body.
-async fn error(
-    socket: &mut TcpSocket<'_>,
+async fn error<S: Write>(
+    socket: &mut S,
     out: &mut Vec<u8>,
     status: &str,
     after: After,
@@ -179,8 +179,8 @@ async fn error(
 }
 
 /// Answers one parsed request; returns whether the connection may go on.
-async fn respond<K: KvRo>(
-    socket: &mut TcpSocket<'_>,
+async fn respond<K: KvRo, S: Write>(
+    socket: &mut S,
     site: &K,
     req: &httparse::Request<'_, '_>,
     out: &mut Vec<u8>,
@@ -302,10 +302,29 @@ pub async fn serve_connection<K: KvRo>(
     site: &K,
     config: &ServerConfig,
 ) -> Ending {
+    let ending = serve_stream(socket, site, config).await;
+    socket.close();
+    if !matches!(
+        with_timeout(CLOSE_TIMEOUT, socket.flush()).await,
+        Ok(Ok(()))
+    ) {
+        socket.abort();
+        let _ = with_timeout(CLOSE_TIMEOUT, socket.flush()).await;
+    }
+    ending
+}
+
+/// Answers requests on any byte stream (a TLS stream, say) until the client closes, asks to
+/// close, fails or stays idle; leaves closing the stream to the caller.
+pub async fn serve_stream<K: KvRo, S: Read + Write>(
+    socket: &mut S,
+    site: &K,
+    config: &ServerConfig,
+) -> Ending {
     let mut buf = vec![0u8; config.max_header_bytes];
     let mut out = Vec::with_capacity(config.buffer_size + 256);
     let mut filled = 0;
-    let ending = 'conn: loop {
+    'conn: loop {
         // Answer every complete request already buffered (pipelining).
         while filled > 0 {
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -345,16 +364,7 @@ pub async fn serve_connection<K: KvRo>(
             Ok(Ok(0)) => break Ending::Closed,
             Ok(Ok(n)) => filled += n,
         }
-    };
-    socket.close();
-    if !matches!(
-        with_timeout(CLOSE_TIMEOUT, socket.flush()).await,
-        Ok(Ok(()))
-    ) {
-        socket.abort();
-        let _ = with_timeout(CLOSE_TIMEOUT, socket.flush()).await;
     }
-    ending
 }
 
 /// One task of the pool: accept, serve, close, forever.
