@@ -40,11 +40,21 @@ pub enum ConfigError {
 }
 
 fn pem_error(what: &'static str, e: rustls::pki_types::pem::Error) -> ConfigError {
+    use rustls::pki_types::pem::Error as E;
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let reason = match e {
-        rustls::pki_types::pem::Error::NoItemsFound => match what {
+        E::NoItemsFound => match what {
             "private key" => "no PEM private key found".to_string(),
             _ => "no PEM certificate found".to_string(),
         },
+        E::MissingSectionEnd { end_marker } => alloc::format!(
+            "malformed PEM (no '-----END {}-----' line)",
+            text(&end_marker)
+        ),
+        E::IllegalSectionStart { line } => {
+            alloc::format!("malformed PEM (bad line '{}')", text(&line))
+        }
+        E::Base64Decode(e) => alloc::format!("malformed PEM (bad base64: {e})"),
         other => alloc::format!("malformed PEM ({other})"),
     };
     ConfigError::Pem { what, reason }
