@@ -1,8 +1,9 @@
 //! Embeds the site (`../http-server/htdocs`, the same one the plain server serves) and the
 //! certificate store: `chain.pem` and `key.pem` from the directory named by
 //! `MORGANA_TLS_CERTS` (absolute, as `cargo xtask cert` prints it), else from `certs/` (a
-//! development certificate for localhost, 127.0.0.1, ::1). Nothing else from that directory
-//! goes into the image (`cargo xtask cert` keeps its CA's key there).
+//! development certificate for localhost, 127.0.0.1, ::1, whose CA's key is kept there for
+//! tests to sign more with). Nothing else from that directory goes into the image (`cargo
+//! xtask cert` keeps its CA's key there).
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,92 @@
+//! https-server as a soft-float hvt guest on the host's `/dev/kvm`, on a real tap in a
+//! namespace made by the test, against curl and `openssl s_client`.
+//!
+//! This host's KVM may pass CPUID through (KVM-PVM), so the guest can be shown AES-NI, SSE
+//! and AVX: a crypto crate that picked its code by CPUID would run vector instructions and
+//! kill the guest. Handshakes that complete, with the right bytes, show that the soft-float
+//! image took only portable code (the build's switches, docs/crates.md).
+
+use std::time::Duration;
+
+use hvt_tests::{image, tender};
+use morgana_testkit::{Netns, Prereq, Process, require, run};
+
+const CA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/https-server/certs/ca.pem"
+);
+const INDEX: &str = include_str!("../../../examples/http-server/htdocs/index.html");
+const CSS: &str = include_str!("../../../examples/http-server/htdocs/css/site.css");
+
+#[test]
+fn https_server_handshakes_tls_1_3_and_1_2_and_serves_exact_files() {
+    require!(
+        Prereq::Kvm,
+        Prereq::Tap,
+        Prereq::Tool("curl"),
+        Prereq::Tool("openssl")
+    );
+    let ns = Netns::new("hvttls");
+    ns.add_tap("mgtap0", 1500, Some("10.79.5.1/24"));
+    let mut guest = Process::start(
+        ns.command(tender())
+            .args(["--mem=64", "--net:service=mgtap0"])
+            .arg(image("https-server"))
+            .args(["--ipv4=10.79.5.2/24"]),
+    );
+    loop {
+        let (_, line) = guest
+            .next_line(Duration::from_secs(120))
+            .expect("the guest starts");
+        if line.starts_with("https-server:") {
+            assert_eq!(line, "https-server: 3 files, port 443");
+            break;
+        }
+    }
+    // Two files over one connection (keep-alive), TLS 1.3.
+    let out = run(
+        ns.command("curl").args([
+            "-s",
+            "-m",
+            "120",
+            "--cacert",
+            CA,
+            "--resolve",
+            "localhost:443:10.79.5.2",
+            "--tlsv1.3",
+            "-w",
+            "%{http_code} %{num_connects}\n",
+            "https://localhost/",
+            "https://localhost/css/site.css",
+        ]),
+        Duration::from_secs(180),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, format!("{INDEX}200 1\n{CSS}200 0\n"));
+
+    for (flag, version) in [("-tls1_3", "TLSv1.3"), ("-tls1_2", "TLSv1.2")] {
+        let script = format!(
+            "printf 'GET /css/site.css HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' | \
+             openssl s_client -brief {flag} -connect 10.79.5.2:443 -servername localhost \
+             -verify_hostname localhost -CAfile {CA} -verify_return_error -ign_eof"
+        );
+        let out = run(
+            ns.command("sh").args(["-c", &script]),
+            Duration::from_secs(180),
+        );
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("Protocol version: {version}\n")),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("Verification: OK\n"), "{}", out.stderr);
+        assert!(
+            out.stdout.starts_with("HTTP/1.1 200 OK\r\n") && out.stdout.ends_with(CSS),
+            "{}",
+            out.stdout
+        );
+    }
+    assert!(guest.is_running(), "the guest is still serving");
+}
