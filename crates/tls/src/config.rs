@@ -124,6 +124,16 @@ pub enum Roots<'a> {
 /// A client configuration that validates servers against `roots` at the time `clock` gives;
 /// TLS 1.3 and 1.2.
 pub fn client_config(roots: Roots<'_>, clock: WallClock) -> Result<Arc<ClientConfig>, ConfigError> {
+    client_config_with(provider(), rustls::ALL_VERSIONS, roots, clock)
+}
+
+/// [`client_config`] with `provider` (e.g. [`provider()`] with fewer suites) and `versions`.
+pub fn client_config_with(
+    provider: CryptoProvider,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    roots: Roots<'_>,
+    clock: WallClock,
+) -> Result<Arc<ClientConfig>, ConfigError> {
     let mut store = RootCertStore::empty();
     match roots {
         Roots::Bundled => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -135,12 +145,12 @@ pub fn client_config(roots: Roots<'_>, clock: WallClock) -> Result<Arc<ClientCon
             }
         }
     }
-    let provider = shared_provider();
+    let provider = Arc::new(provider);
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
         .build()
         .map_err(|e| ConfigError::Tls(e.to_string()))?;
     let config = ClientConfig::builder_with_details(provider, Arc::new(clock))
-        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .with_protocol_versions(versions)
         .map_err(|e| ConfigError::Tls(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(verifier)

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use hvt_tests::{image, tender};
+use hvt_tests::{guest_output, image, tender};
 use morgana_testkit::{Netns, Prereq, Process, require, run};
 
 const CA: &str = concat!(
@@ -89,4 +89,46 @@ fn https_server_handshakes_tls_1_3_and_1_2_and_serves_exact_files() {
         );
     }
     assert!(guest.is_running(), "the guest is still serving");
+}
+
+/// What `conformance-tls` prints: known answers of the provider, then a handshake per suite.
+const CONFORMANCE_TLS: &[&str] = &[
+    "record TLS13_AES_256_GCM_SHA384 ok",
+    "open TLS13_AES_256_GCM_SHA384 ok",
+    "record TLS13_CHACHA20_POLY1305_SHA256 ok",
+    "open TLS13_CHACHA20_POLY1305_SHA256 ok",
+    "sha256(abc) ok",
+    "sha384(abc) ok",
+    "hkdf-sha256 rfc5869 case 1 ok",
+    "ECDSA_NISTP256_SHA256 signature ok",
+    "RSA_PKCS1_SHA256 signature ok",
+    "RSA_PSS_SHA256 signature ok",
+    "handshake TLS13_AES_128_GCM_SHA256 Some(TLSv1_3): 40000 bytes each way ok",
+    "handshake TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 Some(TLSv1_2): 40000 bytes each way ok",
+    "handshake TLS13_AES_256_GCM_SHA384 Some(TLSv1_3): 40000 bytes each way ok",
+    "handshake TLS13_CHACHA20_POLY1305_SHA256 Some(TLSv1_3): 40000 bytes each way ok",
+    "handshake TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 Some(TLSv1_2): 40000 bytes each way ok",
+    "handshake TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 Some(TLSv1_2): 40000 bytes each way ok",
+    "SUCCESS",
+];
+
+#[test]
+fn tls_provider_gives_known_answers_and_handshakes_in_a_soft_float_image() {
+    require!(Prereq::Kvm);
+    // Soft-float crypto is slow on a KVM-PVM host (the known answers alone take half a
+    // minute there): one TLS 1.3 handshake here, every suite in the KVM lab.
+    let out = run(
+        std::process::Command::new(tender())
+            .args(["--mem=64"])
+            .arg(image("conformance-tls"))
+            .arg("--suites=1"),
+        Duration::from_secs(400),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stdout);
+    let expected: String = CONFORMANCE_TLS[..11]
+        .iter()
+        .chain(CONFORMANCE_TLS.last())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(guest_output(&out), expected);
 }

@@ -53,11 +53,12 @@ impl Cipher for ChaCha20Poly1305 {
     }
 }
 
-/// rustls gives keys of exactly [`Cipher::KEY_LEN`] bytes (from the suite's key length).
+/// rustls derives keys of [`Cipher::KEY_LEN`] bytes (the suite's key length); a longer key
+/// (only callers outside rustls can make one) is cut to that length.
 fn cipher<C: Cipher>(key: &AeadKey) -> C {
-    match C::new_from_slice(key.as_ref()) {
-        Ok(c) => c,
-        Err(_) => unreachable!("rustls derives keys of the suite's length"),
+    match key.as_ref().get(..C::KEY_LEN).map(C::new_from_slice) {
+        Some(Ok(c)) => c,
+        _ => unreachable!("rustls derives keys of the suite's length"),
     }
 }
 
