@@ -332,7 +332,17 @@ impl<S: Read + Write, C: Connection> TlsStream<S, C> {
                         Next::Done
                     }
                 },
-                ConnectionState::PeerClosed | ConnectionState::Closed => {
+                // The peer's close_notify (reported once): reads are over, but this side may
+                // still write and must still send its own close_notify.
+                ConnectionState::PeerClosed => {
+                    self.peer_closed = true;
+                    match goal {
+                        Goal::Read => Next::Done,
+                        Goal::Close | Goal::Write(_) => Next::Continue,
+                        Goal::Handshake => return Err(TlsError::Closed),
+                    }
+                }
+                ConnectionState::Closed => {
                     self.peer_closed = true;
                     match goal {
                         Goal::Read | Goal::Close => Next::Done,
