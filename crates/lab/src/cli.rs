@@ -20,8 +20,9 @@ pub const USAGE: &str =
   cert [--out=DIR] NAME...                       a development CA and a server certificate for
                                                  host names and IP addresses NAME (PEM files in
                                                  DIR, default target/certs; the CA is reused)
-  bench net|boot|xen                             benchmarks (net: root, wrk, nginx; boot: hvt
-                                                 images, [--runs N]; xen: the lab)
+  bench net|tls|boot|xen                         benchmarks (net: root, wrk, nginx; tls: the
+                                                 same over TLS 1.3; boot: hvt images,
+                                                 [--runs N]; xen: the lab)
   (run --target xen boots the image in the Xen test lab)";
 
 /// Morgana's workspace commands as an [`Extension`] of the library's command line.
@@ -48,6 +49,7 @@ impl Extension for LabCommands {
             ("kvmlab", _) => in_workspace(|ws| kvmlab::command(ws, &inv.rest)),
             ("bench", _) => in_workspace(|ws| match inv.rest.first().map(String::as_str) {
                 Some("boot") => bench::boot::run(ws, &inv.rest[1..]).map(|()| ExitCode::SUCCESS),
+                Some("tls") => bench::tls::run(ws),
                 Some("xen") => xenlab::bench::bench(ws).map(|()| ExitCode::SUCCESS),
                 _ => bench::net::run(ws, &inv.rest),
             }),
