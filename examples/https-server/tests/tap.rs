@@ -145,6 +145,24 @@ fn curl_and_openssl_get_exact_files_over_tls_1_3_and_1_2_with_keep_alive() {
             "{response}"
         );
     }
+    // TLS 1.1: refused with an alert (rustls sends handshake_failure), and the server serves
+    // on.
+    let script = format!(
+        "openssl s_client -brief -tls1_1 -cipher DEFAULT@SECLEVEL=0 -connect {ADDR}:443 \
+         -servername localhost </dev/null"
+    );
+    let out = run(
+        ns.command("sh").args(["-c", &script]),
+        Duration::from_secs(30),
+    );
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr.contains("alert handshake failure"),
+        "{}",
+        out.stderr
+    );
+    let (code, body) = curl(&ns, &["https://localhost/"]);
+    assert_eq!((code, body), (0, htdocs("index.html")));
     assert!(server.is_running());
 }
 
