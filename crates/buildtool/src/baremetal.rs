@@ -428,6 +428,21 @@ mod tests {
     }
 
     #[test]
+    fn soft_float_images_get_the_portable_crypto_cfgs() {
+        assert_eq!(image_rustflags(Float::Hard), IMAGE_RUSTFLAGS);
+        let soft = image_rustflags(Float::Soft).join(" ");
+        assert_eq!(
+            soft,
+            "--cfg getrandom_backend=\"custom\" --cfg aes_force_soft --cfg polyval_force_soft \
+             --cfg poly1305_force_soft --cfg curve25519_dalek_backend=\"serial\""
+        );
+        assert_eq!(
+            RustflagsPlan::with_flags(None, Some("-Copt-level=s"), &image_rustflags(Float::Soft)),
+            RustflagsPlan::Plain(format!("-Copt-level=s {soft}"))
+        );
+    }
+
+    #[test]
     fn image_rustflags_join_the_users_own() {
         let cfg = "getrandom_backend=\"custom\"";
         assert_eq!(
