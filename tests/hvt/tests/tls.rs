@@ -1,6 +1,9 @@
 //! https-server as a soft-float hvt guest on the host's `/dev/kvm`, on a real tap in a
 //! namespace made by the test, against curl and `openssl s_client`.
 //!
+//! `http-fetch` as a soft-float guest fetches over https from `openssl s_server` on the host
+//! side of the tap, and refuses an expired certificate.
+//!
 //! This host's KVM may pass CPUID through (KVM-PVM), so the guest can be shown AES-NI, SSE
 //! and AVX: a crypto crate that picked its code by CPUID would run vector instructions and
 //! kill the guest. Handshakes that complete, with the right bytes, show that the soft-float
@@ -131,4 +134,103 @@ fn tls_provider_gives_known_answers_and_handshakes_in_a_soft_float_image() {
         .map(|l| format!("{l}\n"))
         .collect();
     assert_eq!(guest_output(&out), expected);
+}
+
+/// Boots the soft-float http-fetch on tap `mgtap0` of `ns` with `args`; returns the exit
+/// status and the guest's own output.
+fn fetch(ns: &Netns, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = run(
+        ns.command(tender())
+            .args(["--mem=64", "--net:service=mgtap0"])
+            .arg(image("http-fetch"))
+            .args(args),
+        Duration::from_secs(400),
+    );
+    (out.code, guest_output(&out), out.stderr)
+}
+
+#[test]
+fn http_fetch_gets_a_file_over_https_and_refuses_an_expired_certificate() {
+    require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("openssl"));
+    let certs = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/https-server/certs"
+    );
+    let read = |f: &str| std::fs::read_to_string(format!("{certs}/{f}")).unwrap();
+    let ca = morgana_certs::Ca::load(
+        morgana_certs::DEV_CA_NAME,
+        &read("ca.pem"),
+        &read("ca-key.pem"),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("hvt-fetch-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let body = b"fetched by a soft-float guest\n";
+    std::fs::write(dir.join("hello.txt"), body).unwrap();
+    let ns = Netns::new("hvtfetchtls");
+    ns.add_tap("mgtap0", 1500, Some("10.79.6.1/24"));
+    let mut servers = Vec::new();
+    for (port, validity) in [
+        (8443u16, morgana_certs::Validity::Current),
+        (8444, morgana_certs::Validity::Expired),
+    ] {
+        let cert = ca.server(&["10.79.6.1"], validity).unwrap();
+        let (c, k) = (
+            dir.join(format!("{port}.pem")),
+            dir.join(format!("{port}-key.pem")),
+        );
+        std::fs::write(&c, &cert.cert_pem).unwrap();
+        std::fs::write(&k, &cert.key_pem).unwrap();
+        servers.push(Process::start(
+            ns.command("openssl")
+                .current_dir(&dir)
+                .args(["s_server", "-quiet", "-WWW", "-accept", &port.to_string()])
+                .arg("-cert")
+                .arg(&c)
+                .arg("-key")
+                .arg(&k),
+        ));
+        ns.wait_for_tcp(
+            format!("10.79.6.1:{port}").parse().unwrap(),
+            Duration::from_secs(10),
+        );
+    }
+    let args = |port: u16| {
+        [
+            format!("--url=https://10.79.6.1:{port}/hello.txt"),
+            "--ca=dev-ca.pem".to_string(),
+            "--ipv4=10.79.6.2/24".to_string(),
+            "--timeout=120".to_string(),
+            "--logs=warn".to_string(),
+        ]
+    };
+    let good = args(8443);
+    let good: Vec<&str> = good.iter().map(String::as_str).collect();
+    let (code, output, stderr) = fetch(&ns, &good);
+    assert_eq!(
+        (code, output.as_str()),
+        (
+            Some(0),
+            format!(
+                "HTTP/1.0 200 ok\nbody: {} bytes, crc32 {:08x}\n",
+                body.len(),
+                crc32fast::hash(body)
+            )
+            .as_str()
+        ),
+        "{stderr}"
+    );
+    let expired = args(8444);
+    let expired: Vec<&str> = expired.iter().map(String::as_str).collect();
+    let (code, output, stderr) = fetch(&ns, &expired);
+    // The guest's error line comes out on the console, with its other output.
+    assert_eq!(
+        (code, format!("{output}{stderr}").as_str()),
+        (
+            Some(1),
+            "error: TLS with 10.79.6.1: the server's certificate has expired\n"
+        )
+    );
+    drop(servers);
+    let _ = std::fs::remove_dir_all(&dir);
 }
