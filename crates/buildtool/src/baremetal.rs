@@ -12,7 +12,9 @@
 //!   freestanding flags that match the image's float mode, and the headers of Morgana's libc;
 //!   `BINDGEN_EXTRA_CLANG_ARGS_<target>` gives bindgen, run by `-sys` crates' build scripts,
 //!   the same view of C, so their bindings describe the image and not the host;
-//! - `--cfg getrandom_backend="custom"` joins the user's rustflags ([`RustflagsPlan`]).
+//! - `--cfg getrandom_backend="custom"` joins the user's rustflags ([`RustflagsPlan`]), and
+//!   for a soft-float image the cfgs that switch RustCrypto crates to their portable code
+//!   ([`SOFT_FLOAT_RUSTFLAGS`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -154,6 +156,31 @@ pub const IMAGE_RUSTFLAGS: &[&str] = &[
     "-Zremap-cwd-prefix=.",
 ];
 
+/// Compiler flags a soft-float image build adds besides [`IMAGE_RUSTFLAGS`]: the RustCrypto
+/// crates' own switches that compile out the SIMD code they would pick by CPUID at run time
+/// (which a soft-float target cannot compile, and which a KVM that passes CPUID through would
+/// let run). `sha2`'s switch is a Cargo feature (`force-soft`), which a crate asks for by
+/// target: see docs/crates.md.
+pub const SOFT_FLOAT_RUSTFLAGS: &[&str] = &[
+    "--cfg",
+    "aes_force_soft",
+    "--cfg",
+    "polyval_force_soft",
+    "--cfg",
+    "poly1305_force_soft",
+    "--cfg",
+    "curve25519_dalek_backend=\"serial\"",
+];
+
+/// The flags an image build in `float` mode adds to the user's.
+pub fn image_rustflags(float: Float) -> Vec<&'static str> {
+    let mut flags = IMAGE_RUSTFLAGS.to_vec();
+    if float == Float::Soft {
+        flags.extend(SOFT_FLOAT_RUSTFLAGS);
+    }
+    flags
+}
+
 /// How [`IMAGE_RUSTFLAGS`] reach cargo without replacing flags the user set: cargo takes the
 /// first of `CARGO_ENCODED_RUSTFLAGS`, `RUSTFLAGS` and the config files' rustflags, so ours go
 /// into whichever the user uses.
@@ -172,19 +199,24 @@ pub enum RustflagsPlan {
 impl RustflagsPlan {
     /// The plan for the user's `CARGO_ENCODED_RUSTFLAGS` and `RUSTFLAGS` values.
     pub fn new(encoded: Option<&str>, plain: Option<&str>) -> RustflagsPlan {
+        RustflagsPlan::with_flags(encoded, plain, IMAGE_RUSTFLAGS)
+    }
+
+    /// The plan that joins `ours` to the user's `CARGO_ENCODED_RUSTFLAGS` and `RUSTFLAGS`.
+    pub fn with_flags(encoded: Option<&str>, plain: Option<&str>, ours: &[&str]) -> RustflagsPlan {
         match (encoded, plain) {
             (Some(e), _) => {
                 let mut all: Vec<&str> = e.split('\x1f').filter(|f| !f.is_empty()).collect();
-                all.extend(IMAGE_RUSTFLAGS);
+                all.extend(ours);
                 RustflagsPlan::Encoded(all.join("\x1f"))
             }
             (None, Some(p)) => {
                 let mut all: Vec<&str> = p.split_whitespace().collect();
-                all.extend(IMAGE_RUSTFLAGS);
+                all.extend(ours);
                 RustflagsPlan::Plain(all.join(" "))
             }
             (None, None) => {
-                let quoted: Vec<String> = IMAGE_RUSTFLAGS
+                let quoted: Vec<String> = ours
                     .iter()
                     .map(|f| format!("\"{}\"", f.replace('\\', "\\\\").replace('"', "\\\"")))
                     .collect();
@@ -247,11 +279,15 @@ impl BareMetal {
     }
 
     /// A cargo `build` command for this target into `target_dir`, with the rustflags the user
-    /// set in this process's environment joined by [`IMAGE_RUSTFLAGS`].
+    /// set in this process's environment joined by [`image_rustflags`].
     pub fn cargo_build(&self, ws: &Workspace, target_dir: &Path) -> Result<Command> {
         let encoded = std::env::var("CARGO_ENCODED_RUSTFLAGS").ok();
         let plain = std::env::var("RUSTFLAGS").ok();
-        let plan = RustflagsPlan::new(encoded.as_deref(), plain.as_deref());
+        let plan = RustflagsPlan::with_flags(
+            encoded.as_deref(),
+            plain.as_deref(),
+            &image_rustflags(self.float),
+        );
         self.cargo_build_with(ws, target_dir, &plan)
     }
 
@@ -416,6 +452,21 @@ mod tests {
         assert_eq!(
             explain_failure(Float::Soft, "error[E0425]: cannot find value"),
             None
+        );
+    }
+
+    #[test]
+    fn soft_float_images_get_the_portable_crypto_cfgs() {
+        assert_eq!(image_rustflags(Float::Hard), IMAGE_RUSTFLAGS);
+        let soft = image_rustflags(Float::Soft).join(" ");
+        assert_eq!(
+            soft,
+            "--cfg getrandom_backend=\"custom\" --cfg aes_force_soft --cfg polyval_force_soft \
+             --cfg poly1305_force_soft --cfg curve25519_dalek_backend=\"serial\""
+        );
+        assert_eq!(
+            RustflagsPlan::with_flags(None, Some("-Copt-level=s"), &image_rustflags(Float::Soft)),
+            RustflagsPlan::Plain(format!("-Copt-level=s {soft}"))
         );
     }
 

@@ -87,7 +87,7 @@ pub struct Invocation {
 }
 
 /// Commands whose arguments are all passed on unparsed.
-const PASS_THROUGH: &[&str] = &["bench"];
+const PASS_THROUGH: &[&str] = &["bench", "cert"];
 
 /// Parses the arguments after `cargo xtask`.
 pub fn parse(args: &[String]) -> Result<Invocation> {

@@ -1,5 +1,8 @@
 //! Fetching one `http://` URL: status, body length and CRC-32 of the body.
 //!
+//! [`fetch`] does it all over the stack; [`open`], [`fetch_over`] and [`close`] are its parts,
+//! for a caller that puts a layer (TLS) between the socket and the request.
+//!
 //! The request is `GET` with `Connection: close`. The body is framed by `Content-Length`,
 //! `Transfer-Encoding: chunked` (decoded) or the end of the connection. The checksum is
 //! CRC-32/ISO-HDLC (the one of zlib, `gzip` and Python's `zlib.crc32`), computed with
@@ -16,12 +19,14 @@ use morgana_tcpip::{SocketBuffers, Stack, TcpStream};
 /// Largest response head (status line and headers) accepted, in bytes.
 pub const MAX_RESPONSE_HEAD: usize = 16 * 1024;
 
-/// An `http://HOST[:PORT]/PATH` URL.
+/// An `http://HOST[:PORT]/PATH` or `https://HOST[:PORT]/PATH` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
+    /// `https://` (the caller adds the TLS layer).
+    pub https: bool,
     /// Host name or IPv4 literal.
     pub host: String,
-    /// TCP port (80 when not given).
+    /// TCP port (80, or 443 for https, when not given).
     pub port: u16,
     /// Path and query, starting with `/`.
     pub path: String,
@@ -30,8 +35,8 @@ pub struct Url {
 /// Why a URL was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
-    /// Not `http://`.
-    #[error("expected http://HOST[:PORT]/PATH (only http is supported)")]
+    /// Not `http://` or `https://`.
+    #[error("expected http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH")]
     Scheme,
     /// Empty or malformed host.
     #[error("the host is empty or malformed")]
@@ -44,7 +49,11 @@ pub enum UrlError {
 impl FromStr for Url {
     type Err = UrlError;
     fn from_str(s: &str) -> Result<Self, UrlError> {
-        let rest = s.strip_prefix("http://").ok_or(UrlError::Scheme)?;
+        let (https, rest) = match (s.strip_prefix("http://"), s.strip_prefix("https://")) {
+            (Some(rest), _) => (false, rest),
+            (None, Some(rest)) => (true, rest),
+            (None, None) => return Err(UrlError::Scheme),
+        };
         let (authority, path) = match rest.find(['/', '?']) {
             Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], &rest[i..]),
             Some(i) => (&rest[..i], &rest[i..]),
@@ -58,7 +67,7 @@ impl FromStr for Url {
                 }
                 (h, port)
             }
-            None => (authority, 80),
+            None => (authority, if https { 443 } else { 80 }),
         };
         let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
         if host.is_empty() || !host.chars().all(valid) {
@@ -73,6 +82,7 @@ impl FromStr for Url {
             return Err(UrlError::Host);
         }
         Ok(Url {
+            https,
             host: host.to_string(),
             port,
             path,
@@ -131,15 +141,15 @@ pub enum FetchError {
 }
 
 /// The response read so far, with bytes buffered past what was consumed.
-struct Reader<'s, 'b> {
-    socket: TcpStream<'s>,
+struct Reader<'s, 'b, S> {
+    socket: &'s mut S,
     buf: &'b mut [u8],
     start: usize,
     end: usize,
     timeout: Duration,
 }
 
-impl Reader<'_, '_> {
+impl<S: Read> Reader<'_, '_, S> {
     /// Reads more into the buffer (compacting it first); false at the end of the stream.
     async fn fill(&mut self) -> Result<bool, FetchError> {
         if self.start > 0 {
@@ -226,18 +236,46 @@ impl Reader<'_, '_> {
 
 /// Fetches `url` over `stack`; `timeout` bounds every step (connect, each read).
 pub async fn fetch(stack: &Stack, url: &Url, timeout: Duration) -> Result<Fetched, FetchError> {
+    let mut buffers = SocketBuffers::new(8192, 2048);
+    let mut socket = open(stack, url, timeout, &mut buffers).await?;
+    let fetched = fetch_over(&mut socket, url, timeout).await;
+    close(&mut socket, timeout).await;
+    fetched
+}
+
+/// Resolves `url`'s host and connects to it; the direct stack uses `buffers` for the
+/// connection.
+pub async fn open<'b>(
+    stack: &Stack,
+    url: &Url,
+    timeout: Duration,
+    buffers: &'b mut SocketBuffers,
+) -> Result<TcpStream<'b>, FetchError> {
     let addr = stack
         .resolve(&url.host)
         .await
         .map_err(FetchError::Resolve)?;
-    let mut buffers = SocketBuffers::new(8192, 2048);
-    let mut socket =
-        match with_timeout(timeout, stack.connect((addr, url.port), &mut buffers)).await {
-            Err(_) => return Err(FetchError::Timeout),
-            Ok(Err(_)) => return Err(FetchError::Connect),
-            Ok(Ok(socket)) => socket,
-        };
-    let host = if url.port == 80 {
+    match with_timeout(timeout, stack.connect((addr, url.port), buffers)).await {
+        Err(_) => Err(FetchError::Timeout),
+        Ok(Err(_)) => Err(FetchError::Connect),
+        Ok(Ok(socket)) => Ok(socket),
+    }
+}
+
+/// Closes a socket from [`open`], waiting at most `timeout` for the FIN to leave.
+pub async fn close(socket: &mut TcpStream<'_>, timeout: Duration) {
+    socket.close();
+    let _ = with_timeout(timeout, socket.flush()).await;
+}
+
+/// Sends the request for `url` over `stream` (connected to its host) and reads the response.
+pub async fn fetch_over<S: Read + Write>(
+    stream: &mut S,
+    url: &Url,
+    timeout: Duration,
+) -> Result<Fetched, FetchError> {
+    let default_port = if url.https { 443 } else { 80 };
+    let host = if url.port == default_port {
         url.host.clone()
     } else {
         alloc::format!("{}:{}", url.host, url.port)
@@ -246,14 +284,14 @@ pub async fn fetch(stack: &Stack, url: &Url, timeout: Duration) -> Result<Fetche
         "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: morgana-http-fetch\r\nAccept: */*\r\nConnection: close\r\n\r\n",
         url.path
     );
-    match with_timeout(timeout, socket.write_all(request.as_bytes())).await {
+    match with_timeout(timeout, stream.write_all(request.as_bytes())).await {
         Err(_) => return Err(FetchError::Timeout),
         Ok(Err(_)) => return Err(FetchError::Connection),
         Ok(Ok(())) => {}
     }
     let mut buf = vec![0u8; MAX_RESPONSE_HEAD];
     let mut reader = Reader {
-        socket,
+        socket: stream,
         buf: &mut buf,
         start: 0,
         end: 0,
@@ -327,8 +365,6 @@ pub async fn fetch(stack: &Stack, url: &Url, timeout: Duration) -> Result<Fetche
     }
     fetched.body_len = len;
     fetched.crc32 = crc.finalize();
-    reader.socket.close();
-    let _ = with_timeout(timeout, reader.socket.flush()).await;
     Ok(fetched)
 }
 
@@ -357,7 +393,11 @@ mod tests {
             ("10.0.0.2", 8080, "/")
         );
         let err = |s: &str| s.parse::<Url>().unwrap_err();
-        assert_eq!(err("https://x/"), UrlError::Scheme);
+        let u: Url = "https://example.org/x".parse().unwrap();
+        assert_eq!((u.https, u.port), (true, 443));
+        let u: Url = "https://10.0.0.2:8443".parse().unwrap();
+        assert_eq!((u.https, u.port, u.path.as_str()), (true, 8443, "/"));
+        assert_eq!(err("ftp://x/"), UrlError::Scheme);
         assert_eq!(err("http:///x"), UrlError::Host);
         assert_eq!(err("http://a b/"), UrlError::Host);
         assert_eq!(err("http://h:0/"), UrlError::Port);

@@ -295,7 +295,8 @@ pub enum Ending {
     Reset,
 }
 
-/// Answers requests on a connection (any byte stream) until it ends; the caller closes it.
+/// Answers requests on a connection (a TCP stream, a TLS stream: any byte stream) until the
+/// client closes, asks to close, fails or stays idle; leaves closing the stream to the caller.
 pub async fn serve_connection<K: KvRo, S: Read + Write>(
     socket: &mut S,
     site: &K,

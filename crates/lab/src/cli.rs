@@ -17,11 +17,14 @@ pub const USAGE: &str =
   kvmlab [-- IMAGE.hvt [OPTIONS] [-- ARGS]]      assemble the KVM test lab (nested KVM under
                                                  QEMU); boot IMAGE in it with tender OPTIONS
   test --target kvmlab [-p NAME]                 only the KVM lab's suite (also part of test)
-  bench net|boot|xen|frame-pointers|storage      benchmarks (net: root, wrk, nginx; boot: hvt
-                                                 images, [--runs N]; xen: the lab;
-                                                 frame-pointers: their cost, [--runs N];
-                                                 storage: block device and littlefs store
-                                                 next to fio)
+  cert [--out=DIR] NAME...                       a development CA and a server certificate for
+                                                 host names and IP addresses NAME (PEM files in
+                                                 DIR, default target/certs; the CA is reused)
+  bench net|tls|boot|xen|frame-pointers|storage  benchmarks (net: root, wrk, nginx; tls: the
+                                                 same over TLS 1.3; boot: hvt images,
+                                                 [--runs N]; xen: the lab; frame-pointers:
+                                                 their cost, [--runs N]; storage: block device
+                                                 and littlefs store next to fio)
   disk create --size SIZE [--from DIR] FILE      a littlefs disk image (the unikernels' store)
   disk ls FILE [KEY] | disk get FILE KEY         look inside one
   (run --target xen boots the image in the Xen test lab)";
@@ -45,10 +48,12 @@ impl Extension for LabCommands {
                     .ok_or_else(|| Error::Usage("run needs -p NAME".into()))?;
                 xenlab::run_package(ws, package, inv.profile, &inv.rest)
             }),
+            ("cert", _) => in_workspace(|ws| cert(ws, &inv.rest)),
             ("xenlab", _) => in_workspace(|ws| xenlab::command(ws, &inv.rest)),
             ("kvmlab", _) => in_workspace(|ws| kvmlab::command(ws, &inv.rest)),
             ("bench", _) => in_workspace(|ws| match inv.rest.first().map(String::as_str) {
                 Some("boot") => bench::boot::run(ws, &inv.rest[1..]).map(|()| ExitCode::SUCCESS),
+                Some("tls") => bench::tls::run(ws),
                 Some("xen") => xenlab::bench::bench(ws).map(|()| ExitCode::SUCCESS),
                 Some("frame-pointers") => {
                     bench::framepointers::run(ws, &inv.rest[1..]).map(|()| ExitCode::SUCCESS)
@@ -70,6 +75,44 @@ impl Extension for LabCommands {
         };
         Some(outcome)
     }
+}
+
+/// `cargo xtask cert [--out=DIR] NAME...`: see [`morgana_certs::write_dir`].
+fn cert(ws: &Workspace, args: &[String]) -> Result<ExitCode> {
+    let mut dir = ws.root.join("target").join("certs");
+    let mut names = Vec::new();
+    for arg in args {
+        match arg.strip_prefix("--out=") {
+            Some(d) => {
+                let cwd = std::env::current_dir()
+                    .map_err(|e| Error::Other(format!("the current directory: {e}")))?;
+                dir = cwd.join(d);
+            }
+            None if arg.starts_with('-') => {
+                return Err(Error::Usage(format!(
+                    "unknown option '{arg}' (cert [--out=DIR] NAME...)"
+                )));
+            }
+            None => names.push(arg.as_str()),
+        }
+    }
+    let new_ca = morgana_certs::write_dir(&dir, &names).map_err(|e| Error::Other(e.to_string()))?;
+    let ca = if new_ca {
+        "a new CA"
+    } else {
+        "the CA already there"
+    };
+    println!(
+        "{}: chain.pem and key.pem for {}, signed by {ca} (ca.pem)",
+        dir.display(),
+        names.join(", ")
+    );
+    println!(
+        "embed them with MORGANA_TLS_CERTS={} when building; clients trust {}",
+        dir.display(),
+        dir.join("ca.pem").display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn in_workspace(f: impl FnOnce(&Workspace) -> Result<ExitCode>) -> Result<ExitCode> {

@@ -67,7 +67,7 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<ExitCode> {
     }
 }
 
-fn need_tool(tool: &str, hint: &str) -> Result<()> {
+pub(crate) fn need_tool(tool: &str, hint: &str) -> Result<()> {
     match Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .output()
@@ -78,13 +78,13 @@ fn need_tool(tool: &str, hint: &str) -> Result<()> {
 }
 
 /// The two namespaces and their links; deleted on drop.
-struct Lab {
-    client: Netns,
-    server: Netns,
+pub(crate) struct Lab {
+    pub(crate) client: Netns,
+    pub(crate) server: Netns,
 }
 
 impl Lab {
-    fn new() -> Result<Lab> {
+    pub(crate) fn new() -> Result<Lab> {
         if let Some(reason) = Prereq::Tap.missing() {
             return Err(Error::Missing(reason));
         }
@@ -100,7 +100,7 @@ impl Lab {
 }
 
 /// A started server; killed by PID on drop.
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -109,7 +109,7 @@ impl Drop for Server {
     }
 }
 
-fn start(mut cmd: Command) -> Result<Server> {
+pub(crate) fn start(mut cmd: Command) -> Result<Server> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -142,11 +142,11 @@ pub(crate) fn wait_listening(ns: &Netns, addr: &str) -> Result<()> {
 
 /// One wrk run: requests per second and the 50/90/99th latency percentiles in microseconds.
 #[derive(Debug, Clone, Copy, Default)]
-struct HttpRun {
-    rps: f64,
-    p50: f64,
-    p90: f64,
-    p99: f64,
+pub(crate) struct HttpRun {
+    pub(crate) rps: f64,
+    pub(crate) p50: f64,
+    pub(crate) p90: f64,
+    pub(crate) p99: f64,
 }
 
 fn micros(s: &str) -> Option<f64> {
@@ -176,13 +176,23 @@ fn parse_wrk(out: &str) -> Option<HttpRun> {
 }
 
 fn wrk(lab: &Lab, url: &str) -> Result<HttpRun> {
-    let out = run_captured(lab.client.command("wrk").args([
-        "-t2",
-        &format!("-c{HTTP_CONNECTIONS}"),
-        &format!("-d{SECONDS}s"),
-        "--latency",
-        url,
-    ]))?;
+    wrk_with(lab, url, &[])
+}
+
+/// [`wrk`] with more wrk arguments (`extra`) before the URL.
+pub(crate) fn wrk_with(lab: &Lab, url: &str, extra: &[&str]) -> Result<HttpRun> {
+    let out = run_captured(
+        lab.client
+            .command("wrk")
+            .args([
+                "-t2",
+                &format!("-c{HTTP_CONNECTIONS}"),
+                &format!("-d{SECONDS}s"),
+                "--latency",
+            ])
+            .args(extra)
+            .arg(url),
+    )?;
     if out.contains("Non-2xx") || out.contains("Socket errors") {
         return Err(Error::Other(format!(
             "wrk saw errors against {url}:\n{out}"
@@ -191,7 +201,7 @@ fn wrk(lab: &Lab, url: &str) -> Result<HttpRun> {
     parse_wrk(&out).ok_or_else(|| Error::Other(format!("cannot read wrk's output:\n{out}")))
 }
 
-fn median_http(runs: &[HttpRun]) -> HttpRun {
+pub(crate) fn median_http(runs: &[HttpRun]) -> HttpRun {
     HttpRun {
         rps: median(&runs.iter().map(|r| r.rps).collect::<Vec<_>>()),
         p50: median(&runs.iter().map(|r| r.p50).collect::<Vec<_>>()),

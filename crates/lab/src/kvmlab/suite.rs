@@ -276,6 +276,32 @@ pub const CASES: &[Case] = &[
         ])],
         ..BASE
     },
+    // morgana-tls's provider, hard-float: the crates may take AES-NI/AVX code here.
+    Case {
+        name: "conformance-tls",
+        package: "conformance-tls",
+        options: &["--mem=64"],
+        expect: &[Expect::Output(&[
+            "record TLS13_AES_256_GCM_SHA384 ok",
+            "open TLS13_AES_256_GCM_SHA384 ok",
+            "record TLS13_CHACHA20_POLY1305_SHA256 ok",
+            "open TLS13_CHACHA20_POLY1305_SHA256 ok",
+            "sha256(abc) ok",
+            "sha384(abc) ok",
+            "hkdf-sha256 rfc5869 case 1 ok",
+            "ECDSA_NISTP256_SHA256 signature ok",
+            "RSA_PKCS1_SHA256 signature ok",
+            "RSA_PSS_SHA256 signature ok",
+            "handshake TLS13_AES_128_GCM_SHA256 Some(TLSv1_3): 40000 bytes each way ok",
+            "handshake TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 Some(TLSv1_2): 40000 bytes each way ok",
+            "handshake TLS13_AES_256_GCM_SHA384 Some(TLSv1_3): 40000 bytes each way ok",
+            "handshake TLS13_CHACHA20_POLY1305_SHA256 Some(TLSv1_3): 40000 bytes each way ok",
+            "handshake TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 Some(TLSv1_2): 40000 bytes each way ok",
+            "handshake TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 Some(TLSv1_2): 40000 bytes each way ok",
+            "SUCCESS",
+        ])],
+        ..BASE
+    },
     Case {
         name: "conformance-net",
         package: "conformance-net",

@@ -1,0 +1,103 @@
+//! `cargo xtask bench tls`: `https-server` (a Linux process on a tap) against nginx with the
+//! same certificate, in the namespaces of `bench net`, with wrk as the client.
+//!
+//! - full handshakes per second: wrk with `Connection: close`, so every request is a new TCP
+//!   connection and a new TLS 1.3 handshake (nginx with session tickets and its session cache
+//!   off, so neither side resumes);
+//! - keep-alive requests per second over TLS 1.3.
+//!
+//! Both serve `examples/http-server/htdocs` with the development certificate (ECDSA P-256) of
+//! `examples/https-server/certs`; nginx runs one worker. Each figure is the median of
+//! [`RUNS`] runs, alternating the two servers.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use morgana_build::{Error, Profile, Result, Workspace, unix};
+
+use super::net::{
+    HTTP_CONNECTIONS, HttpRun, Lab, RUNS, SECONDS, median_http, need_tool, start, wait_listening,
+    wrk_with,
+};
+
+fn nginx_tls_conf(dir: &Path, root: &Path, certs: &Path) -> Result<std::path::PathBuf> {
+    let conf = dir.join("nginx-tls.conf");
+    let text = format!(
+        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log stderr error;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n  access_log off;\n  keepalive_requests 1000000;\n\
+         client_body_temp_path {tmp};\n  proxy_temp_path {tmp};\n  fastcgi_temp_path {tmp};\n\
+         uwsgi_temp_path {tmp};\n  scgi_temp_path {tmp};\n\
+         types {{ text/html html; text/css css; image/png png; }}\n\
+         ssl_protocols TLSv1.3;\n  ssl_session_tickets off;\n  ssl_session_cache off;\n\
+         server {{ listen 10.79.0.2:443 ssl; ssl_certificate {chain}; \
+         ssl_certificate_key {key}; root {root}; index index.html; }}\n}}\n",
+        pid = dir.join("nginx-tls.pid").display(),
+        tmp = dir.display(),
+        root = root.display(),
+        chain = certs.join("chain.pem").display(),
+        key = certs.join("key.pem").display(),
+    );
+    std::fs::write(&conf, text).map_err(|e| Error::Other(format!("writing nginx.conf: {e}")))?;
+    Ok(conf)
+}
+
+fn print_row(name: &str, r: &HttpRun) {
+    println!(
+        "{name:<24} {:>10.0} {:>9.0} {:>9.0} {:>9.0}",
+        r.rps, r.p50, r.p90, r.p99
+    );
+}
+
+/// `cargo xtask bench tls`.
+pub fn run(ws: &Workspace) -> Result<ExitCode> {
+    need_tool("ip", "apt-get install iproute2")?;
+    need_tool("wrk", "apt-get install wrk")?;
+    need_tool("nginx", "apt-get install nginx-light")?;
+    let https_server = unix::build(ws, "https-server", Profile::Release)?;
+    let htdocs = ws.root.join("examples/http-server/htdocs");
+    let certs = ws.root.join("examples/https-server/certs");
+    let tmp = std::env::temp_dir().join(format!("morgana-bench-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::Other(format!("{}: {e}", tmp.display())))?;
+    let lab = Lab::new()?;
+    let uni_server = {
+        let mut cmd = lab.client.command(&https_server);
+        cmd.args(["--net:service=tap0", "--", "--ipv4=10.78.0.2/24"]);
+        start(cmd)?
+    };
+    wait_listening(&lab.client, "10.78.0.2:443")?;
+    let conf = nginx_tls_conf(&tmp, &htdocs, &certs)?;
+    let nginx = {
+        let mut cmd = lab.server.command("nginx");
+        cmd.arg("-c").arg(&conf);
+        start(cmd)?
+    };
+    wait_listening(&lab.client, "10.79.0.2:443")?;
+    let close = ["-H", "Connection: close"];
+    let (mut uni_hs, mut lin_hs, mut uni_ka, mut lin_ka) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        uni_hs.push(wrk_with(&lab, "https://10.78.0.2/", &close)?);
+        lin_hs.push(wrk_with(&lab, "https://10.79.0.2/", &close)?);
+        uni_ka.push(wrk_with(&lab, "https://10.78.0.2/", &[])?);
+        lin_ka.push(wrk_with(&lab, "https://10.79.0.2/", &[])?);
+    }
+    drop((uni_server, nginx));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let (uni_hs, lin_hs) = (median_http(&uni_hs), median_http(&lin_hs));
+    let (uni_ka, lin_ka) = (median_http(&uni_ka), median_http(&lin_ka));
+    println!("TLS benchmark: median of {RUNS} runs of {SECONDS} s each, TLS 1.3, ECDSA P-256");
+    for (what, uni, lin) in [
+        ("full handshakes (Connection: close)", uni_hs, lin_hs),
+        ("keep-alive requests", uni_ka, lin_ka),
+    ] {
+        println!(
+            "{what}, GET / ({HTTP_CONNECTIONS} connections, wrk -t2)\n{:<24} {:>10} {:>9} {:>9} {:>9}",
+            "", "req/s", "p50 us", "p90 us", "p99 us"
+        );
+        print_row("https-server (unikernel)", &uni);
+        print_row("nginx (Linux)", &lin);
+        println!("ratio unikernel/nginx req/s: {:.2}", uni.rps / lin.rps);
+    }
+    Ok(ExitCode::SUCCESS)
+}
