@@ -28,11 +28,11 @@ use crate::hypercall::Devices;
 use crate::manifest::{DeviceType, Manifest};
 use crate::memory::GuestMemory;
 use crate::notes::{ABI_NOTE_SIZE, ABI_TARGET_HVT, ABI_VERSION, AbiInfo, MANIFEST_NOTE_MAX};
-use crate::stats::Stats;
+use crate::stats::{Phase, Stats};
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::time::Instant;
+use std::time::Duration;
 
 /// Program name used as the prefix of messages.
 pub const PROGRAM: &str = "morgana-hvt";
@@ -184,8 +184,11 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
     let soft_float = notes::is_soft_float(&file, &image);
     let devices = ManuallyDrop::new(attach_devices(o, manifest)?);
     install_signal_handlers();
+    stats.mark(Phase::ImageRead);
     let mem = ManuallyDrop::new(GuestMemory::new(o.mem_bytes).map_err(TenderError::Memory)?);
+    stats.mark(Phase::MemoryMapped);
     let mut machine = ManuallyDrop::new(vcpu::create(&mem, soft_float)?);
+    stats.mark(Phase::VmCreated);
     let plan = elf::plan_load(&file, &image, mem.size())?;
     layout::load_segments(&mem, &file, &plan).map_err(TenderError::Setup)?;
     drop(file);
@@ -198,6 +201,7 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
     };
     layout::write_boot_info(&mem, info, &devices.manifest.to_bytes(), &o.cmdline)
         .map_err(TenderError::Setup)?;
+    stats.mark(Phase::ImageLoaded);
 
     if seccomp::read_implies_exec() {
         return Err(TenderError::ReadImpliesExec);
@@ -220,6 +224,7 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
     seccomp::install(&program).map_err(TenderError::Seccomp)?;
     // The filter program and `allowed` are freed by now; nothing below allocates large blocks.
     drop(program);
+    stats.mark(Phase::SeccompInstalled);
     vm::run(&mut machine.vcpu, &mem, &devices, stats).map_err(|e| match e {
         // KVM-PVM, for one, cannot run SSE arithmetic in a guest and stops it this way.
         TenderError::UnhandledExit("internal error", rip) if !soft_float => {
@@ -251,7 +256,7 @@ fn print_stdout(text: &str) -> i32 {
 }
 
 /// Runs the tender with `args` (without the program name); returns the process exit status.
-pub fn main_with_args(args: Vec<String>, start: Instant) -> i32 {
+pub fn main_with_args(args: Vec<String>, start: Duration) -> i32 {
     let options = match cli::parse(args) {
         Ok(Command::Help) => return print_stdout(&format!("{}\n", cli::USAGE)),
         Ok(Command::Version) => {

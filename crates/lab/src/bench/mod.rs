@@ -4,3 +4,4 @@
 pub mod boot;
 mod hvt_net;
 pub mod net;
+pub mod tender_stats;
