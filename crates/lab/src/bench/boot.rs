@@ -457,6 +457,7 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
             );
         }
     }
+    print!("{out}");
     let floor_args = [OsStr::new("--stats")];
     let mut out = String::from(
         "\nfloor: morgana-kvm-floor (create a VM and a vCPU, map one page, run one hlt, exit)\n",
