@@ -17,9 +17,10 @@ pub const USAGE: &str =
   kvmlab [-- IMAGE.hvt [OPTIONS] [-- ARGS]]      assemble the KVM test lab (nested KVM under
                                                  QEMU); boot IMAGE in it with tender OPTIONS
   test --target kvmlab [-p NAME]                 only the KVM lab's suite (also part of test)
-  bench net|boot|size|xen                        benchmarks (net: root, wrk, nginx; boot: hvt
+  bench net|boot|size|exits|xen                  benchmarks (net: root, wrk, nginx; boot: hvt
                                                  images, [--runs N]; size: stripped example
-                                                 images; xen: the lab)
+                                                 images; exits: hvt VM exits per request,
+                                                 root; xen: the lab)
   (run --target xen boots the image in the Xen test lab)";
 
 /// Morgana's workspace commands as an [`Extension`] of the library's command line.
@@ -46,6 +47,7 @@ impl Extension for LabCommands {
             ("bench", _) => in_workspace(|ws| match inv.rest.first().map(String::as_str) {
                 Some("boot") => bench::boot::run(ws, &inv.rest[1..]).map(|()| ExitCode::SUCCESS),
                 Some("size") => bench::size::run(ws, &inv.rest[1..]).map(|()| ExitCode::SUCCESS),
+                Some("exits") => bench::hvt_net::run(ws).map(|()| ExitCode::SUCCESS),
                 Some("xen") => xenlab::bench::bench(ws).map(|()| ExitCode::SUCCESS),
                 _ => bench::net::run(ws, &inv.rest),
             }),
