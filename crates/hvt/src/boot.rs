@@ -221,15 +221,12 @@ where
         symbol_address(&raw const _edata),
         symbol_address(&raw const _end),
     );
-    log(
-        LogLevel::Info,
-        format_args!("Morgana hvt guest, Solo5 ABI version 2"),
-    );
-    // "Memory map: {} MiB addressable: text {:#x}-{:#x} rodata -{:#x} data -{:#x} heap >= {:#x}
-    // < stack < {:#x}", built without core::fmt (see `LineBuf::push_hex`).
+    // The banner and "Memory map: {} MiB addressable: text {:#x}-{:#x} rodata -{:#x} data -{:#x}
+    // heap >= {:#x} < stack < {:#x}", built without core::fmt and printed with one PUTS: under
+    // KVM-PVM every guest instruction and every exit costs (see `LineBuf::push_hex`).
     if console::enabled(LogLevel::Info) {
         let mut line = LineBuf::new();
-        line.push_str("Memory map: ");
+        line.push_str("Morgana hvt guest, Solo5 ABI version 2\nSolo5: Memory map: ");
         line.push_decimal(info.mem_size >> 20);
         line.push_str(" MiB addressable: text ");
         line.push_hex(text);
