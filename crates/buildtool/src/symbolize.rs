@@ -26,7 +26,7 @@ use morgana_x86::backtrace::Frame;
 use crate::{Error, Result};
 
 /// Where the debug information of `image` is kept once split off: `IMAGE.debug` beside it
-/// (`target/hvt/hello.hvt` -> `target/hvt/hello.hvt.debug`).
+/// (`target/hvt/debug/hello.hvt` -> `target/hvt/debug/hello.hvt.debug`).
 pub fn debug_info_path(image: &Path) -> PathBuf {
     let mut name = image.as_os_str().to_owned();
     name.push(".debug");

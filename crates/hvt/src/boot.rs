@@ -18,7 +18,7 @@ use morgana_rt::{Platform, Spawner};
 
 use crate::block::Block;
 use crate::cmdline::{self, LogLevel};
-use crate::console::{abort, log};
+use crate::console::{LineBuf, abort, log};
 use crate::memory::{BOOT_AREA, heap_range};
 use crate::net::Net;
 use crate::{clock, console, cpu, devices, mft, wait};
@@ -66,7 +66,12 @@ impl Platform for HvtPlatform {
     }
 
     fn exit(&self, status: u8) -> ! {
-        log(LogLevel::Info, format_args!("solo5_exit({status}) called"));
+        // "solo5_exit({status}) called", without core::fmt (see `LineBuf::push_hex`).
+        let mut line = LineBuf::new();
+        line.push_str("solo5_exit(");
+        line.push_decimal(u64::from(status));
+        line.push_str(") called");
+        line.print(LogLevel::Info);
         crate::hypercall::halt(status)
     }
 
@@ -227,22 +232,27 @@ where
         symbol_address(&raw const _edata),
         symbol_address(&raw const _end),
     );
-    log(
-        LogLevel::Info,
-        format_args!("Morgana hvt guest, Solo5 ABI version 2"),
-    );
-    log(
-        LogLevel::Info,
-        format_args!(
-            "Memory map: {} MiB addressable: text {text:#x}-{:#x} rodata -{:#x} data -{:#x} heap >= {:#x} < stack < {:#x}",
-            info.mem_size >> 20,
-            etext - 1,
-            erodata - 1,
-            edata - 1,
-            end.next_multiple_of(4096),
-            info.mem_size
-        ),
-    );
+    // The banner and "Memory map: {} MiB addressable: text {:#x}-{:#x} rodata -{:#x} data -{:#x}
+    // heap >= {:#x} < stack < {:#x}", built without core::fmt and printed with one PUTS: under
+    // KVM-PVM every guest instruction and every exit costs (see `LineBuf::push_hex`).
+    if console::enabled(LogLevel::Info) {
+        let mut line = LineBuf::new();
+        line.push_str("Morgana hvt guest, Solo5 ABI version 2\nSolo5: Memory map: ");
+        line.push_decimal(info.mem_size >> 20);
+        line.push_str(" MiB addressable: text ");
+        line.push_hex(text);
+        for (label, value) in [
+            ("-", etext - 1),
+            (" rodata -", erodata - 1),
+            (" data -", edata - 1),
+            (" heap >= ", end.next_multiple_of(4096)),
+            (" < stack < ", info.mem_size),
+        ] {
+            line.push_str(label);
+            line.push_hex(value);
+        }
+        line.print(LogLevel::Info);
+    }
     // A soft-float image relies on the tender hiding SIMD from CPUID (morgana-hvt does, on a
     // KVM that intercepts CPUID). Where it shows through (KVM-PVM, Solo5's own tender), code
     // that picks SIMD by CPUID may compute wrong results: say so.

@@ -36,7 +36,9 @@ pub fn strip_options(cmdline: &str) -> Result<(LogLevel, &str), UnknownOption<'_
     let mut rest = cmdline.trim_start_matches(' ');
     while rest.starts_with("--solo5:") {
         let (word, after) = rest.split_once(' ').unwrap_or((rest, ""));
-        level = match &word["--solo5:".len()..] {
+        // `strip_prefix`, not slicing: no string-slicing panic path (and its formatting code)
+        // in every image.
+        level = match word.strip_prefix("--solo5:").unwrap_or(word) {
             "quiet" => LogLevel::Quiet,
             "error" => LogLevel::Error,
             "warn" => LogLevel::Warn,

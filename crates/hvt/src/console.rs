@@ -54,6 +54,56 @@ impl LineBuf {
         self.len += n;
     }
 
+    /// Appends `text`.
+    pub fn push_str(&mut self, text: &str) {
+        self.push(text.as_bytes());
+    }
+
+    /// Appends `value` as `0x` and lower-case hex digits, as `{:#x}` does, without
+    /// `core::fmt`: the guest's instructions are what a boot costs under instruction
+    /// emulation (KVM-PVM), and the memory map line is made of such numbers.
+    pub fn push_hex(&mut self, value: u64) {
+        let mut digits = [0u8; 18];
+        let mut i = digits.len();
+        let mut v = value;
+        loop {
+            i -= 1;
+            digits[i] = b"0123456789abcdef"[(v & 0xf) as usize];
+            v >>= 4;
+            if v == 0 {
+                break;
+            }
+        }
+        i -= 2;
+        digits[i] = b'0';
+        digits[i + 1] = b'x';
+        self.push(&digits[i..]);
+    }
+
+    /// Appends `value` in decimal, without `core::fmt`.
+    pub fn push_decimal(&mut self, value: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut v = value;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.push(&digits[i..]);
+    }
+
+    /// Prints the line when `level` is enabled.
+    pub fn print(mut self, level: LogLevel) {
+        if enabled(level) {
+            self.buf[self.len] = b'\n';
+            write(&self.buf[..self.len + 1]);
+        }
+    }
+
     /// The text after the `Solo5: ` prefix.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[7..self.len]

@@ -20,11 +20,13 @@ pub const USAGE: &str =
   cert [--out=DIR] NAME...                       a development CA and a server certificate for
                                                  host names and IP addresses NAME (PEM files in
                                                  DIR, default target/certs; the CA is reused)
-  bench net|tls|boot|xen|frame-pointers|storage  benchmarks (net: root, wrk, nginx; tls: the
-                                                 same over TLS 1.3; boot: hvt images,
-                                                 [--runs N]; xen: the lab; frame-pointers:
-                                                 their cost, [--runs N]; storage: block device
-                                                 and littlefs store next to fio)
+  bench KIND                                     benchmarks, KIND one of: net (root, wrk,
+                                                 nginx); tls (the same over TLS 1.3); boot (hvt
+                                                 images, [--runs N]); size (stripped example
+                                                 images); exits (hvt VM exits per request,
+                                                 root); xen (the lab); frame-pointers (their
+                                                 cost, [--runs N]); storage (block device and
+                                                 littlefs store next to fio)
   disk create --size SIZE [--from DIR] FILE      a littlefs disk image (the unikernels' store)
   disk ls FILE [KEY] | disk get FILE KEY         look inside one
   (run --target xen boots the image in the Xen test lab)";
@@ -54,6 +56,8 @@ impl Extension for LabCommands {
             ("bench", _) => in_workspace(|ws| match inv.rest.first().map(String::as_str) {
                 Some("boot") => bench::boot::run(ws, &inv.rest[1..]).map(|()| ExitCode::SUCCESS),
                 Some("tls") => bench::tls::run(ws),
+                Some("size") => bench::size::run(ws, &inv.rest[1..]).map(|()| ExitCode::SUCCESS),
+                Some("exits") => bench::hvt_net::run(ws).map(|()| ExitCode::SUCCESS),
                 Some("xen") => xenlab::bench::bench(ws).map(|()| ExitCode::SUCCESS),
                 Some("frame-pointers") => {
                     bench::framepointers::run(ws, &inv.rest[1..]).map(|()| ExitCode::SUCCESS)

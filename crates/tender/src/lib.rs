@@ -31,11 +31,11 @@ use crate::hypercall::Devices;
 use crate::manifest::{DeviceType, Manifest, ManifestError};
 use crate::memory::GuestMemory;
 use crate::notes::{ABI_NOTE_SIZE, ABI_TARGET_HVT, ABI_VERSION, AbiInfo, MANIFEST_NOTE_MAX};
-use crate::stats::Stats;
+use crate::stats::{Phase, Stats};
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::time::Instant;
+use std::time::Duration;
 
 /// Program name used as the prefix of messages.
 pub const PROGRAM: &str = "morgana-hvt";
@@ -210,8 +210,11 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
     let soft_float = notes::is_soft_float(&file, &image);
     let devices = ManuallyDrop::new(attach_devices(o, manifest)?);
     install_signal_handlers();
+    stats.mark(Phase::ImageRead);
     let mem = ManuallyDrop::new(GuestMemory::new(o.mem_bytes).map_err(TenderError::Memory)?);
+    stats.mark(Phase::MemoryMapped);
     let mut machine = ManuallyDrop::new(vcpu::create(&mem, soft_float)?);
+    stats.mark(Phase::VmCreated);
     let plan = elf::plan_load(&file, &image, mem.size())?;
     layout::load_segments(&mem, &file, &plan).map_err(TenderError::Setup)?;
     drop(file);
@@ -224,6 +227,7 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
     };
     layout::write_boot_info(&mem, info, &devices.manifest.to_bytes(), &o.cmdline)
         .map_err(TenderError::Setup)?;
+    stats.mark(Phase::ImageLoaded);
 
     if seccomp::read_implies_exec() {
         return Err(TenderError::ReadImpliesExec);
@@ -256,6 +260,7 @@ fn launch(o: &RunOptions, stats: &mut Stats) -> Result<i32, TenderError> {
     seccomp::install(&program).map_err(TenderError::Seccomp)?;
     // The filter program and `allowed` are freed by now; nothing below allocates large blocks.
     drop(program);
+    stats.mark(Phase::SeccompInstalled);
     let outcome = match ManuallyDrop::into_inner(debugger) {
         Some(session) => session.run(&mut machine.vcpu, &mem, &devices, stats),
         None => vm::run(&mut machine.vcpu, &mem, &devices, stats),
@@ -334,7 +339,7 @@ fn print_stdout(text: &str) -> i32 {
 }
 
 /// Runs the tender with `args` (without the program name); returns the process exit status.
-pub fn main_with_args(args: Vec<String>, start: Instant) -> i32 {
+pub fn main_with_args(args: Vec<String>, start: Duration) -> i32 {
     let options = match cli::parse(args) {
         Ok(Command::Help) => return print_stdout(&format!("{}\n", cli::USAGE)),
         Ok(Command::Version) => {

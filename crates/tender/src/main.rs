@@ -3,7 +3,7 @@
 use std::io::Write;
 
 fn main() {
-    let start = std::time::Instant::now();
+    let start = morgana_tender::stats::monotonic_now();
     let args = std::env::args().skip(1).collect();
     let status = morgana_tender::main_with_args(args, start);
     // Nothing is buffered for the guest (its output is written directly), but --help and

@@ -104,7 +104,10 @@ impl GuestMemory {
         })
     }
 
-    /// Copies `data` to `gpa` and zeroes the following `total - data.len()` bytes. Used by the
+    /// Copies `data` to `gpa`; the following `total - data.len()` bytes (a segment's bss) are
+    /// left as they are: zero, because guest memory is a fresh anonymous mapping and the
+    /// loader writes each page of a segment only once (segments never share a page). Not
+    /// writing them keeps those pages unallocated until the guest touches them. Used by the
     /// loader, whose segments may end exactly at the top of memory (the hypercall rule is
     /// stricter). Fails if `[gpa, gpa + total)` is not inside guest memory.
     pub(crate) fn fill(&self, gpa: u64, data: &[u8], total: u64) -> io::Result<()> {
@@ -112,12 +115,11 @@ impl GuestMemory {
         if !inside || (data.len() as u64) > total {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
-        // SAFETY: [gpa, gpa + total) lies inside the mapping (checked above) and no guest
+        // SAFETY: [gpa, gpa + data.len()) lies inside the mapping (checked above) and no guest
         // runs yet; `data` is host memory distinct from the mapping.
         unsafe {
             let dst = self.base.as_ptr().add(gpa as usize);
             std::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
-            std::ptr::write_bytes(dst.add(data.len()), 0, (total as usize) - data.len());
         }
         Ok(())
     }

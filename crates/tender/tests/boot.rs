@@ -173,4 +173,40 @@ fn stats_report_counts_hypercalls() {
         "{err}"
     );
     assert!(!err.contains("n/a"), "{err}");
+    // Every phase, once, in the order the tender goes through them.
+    let phases: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("phase "))
+        .filter_map(|l| l.split_once(": ").map(|(name, _)| name))
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            "read image and open devices",
+            "map guest memory",
+            "create vm and vcpu",
+            "load image",
+            "install seccomp",
+            "run guest"
+        ],
+        "{err}"
+    );
+    assert!(err.contains("  monotonic clock at start: "), "{err}");
+    assert!(err.contains("  monotonic clock at halt: "), "{err}");
+}
+
+#[test]
+fn kvm_floor_runs_one_hlt_and_exits_zero() {
+    require!(Prereq::Kvm);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_morgana-kvm-floor"))
+        .arg("--stats")
+        .output()
+        .expect("spawn morgana-kvm-floor");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        err.starts_with("morgana-kvm-floor stats:\n  vm exits: 1\n  other exits: 1\n"),
+        "{err}"
+    );
 }

@@ -2,9 +2,12 @@
 //! counted by the tender's `--stats`. Exits do not depend on how fast the machine is, unlike
 //! times under our KVM-PVM.
 //!
-//! Each service is booted twice on the same tap: once stopped (SIGTERM) right after it
+//! Each service is booted several times on the same tap: once stopped (SIGTERM) right after it
 //! listens, once after a fixed amount of work; the difference in exits over the work is the
-//! figure.
+//! figure. For HTTP also the steady state: one connection with 1 request against one with
+//! 1 + [`REQUESTS`], which leaves out the connection's own frames (handshake, close).
+//!
+//! `cargo xtask bench exits` runs only this part, on a tap of its own.
 
 use std::io::Read;
 use std::path::Path;
@@ -58,14 +61,22 @@ fn exits_with(
         .ok_or_else(|| Error::Other(format!("no exit count in the tender's report: {stderr}")))
 }
 
+/// `cargo xtask bench exits`: [`report`] on a tap `tap0` (10.78.0.1/24) in a namespace of its
+/// own (root).
+pub fn run(ws: &Workspace) -> Result<()> {
+    let ns = Netns::new("bench-x");
+    ns.add_tap("tap0", 1500, Some("10.78.0.1/24"));
+    report(ws, &ns)
+}
+
 /// Prints VM exits per HTTP request and per echoed KiB for the hvt images, using tap `tap0` in
 /// namespace `ns` (host side 10.78.0.1/24).
 pub fn report(ws: &Workspace, ns: &Netns) -> Result<()> {
     let tender = hvt::tender(ws, Profile::Release)?;
     let http = hvt::build_soft(ws, "http-server", Profile::Release)?;
     let echo = hvt::build_soft(ws, "echo-server", Profile::Release)?;
-    let curl = || {
-        let urls = vec!["http://10.78.0.2/"; REQUESTS];
+    let curl = |n: usize| {
+        let urls = vec!["http://10.78.0.2/"; n];
         run_checked(
             ns.command("curl")
                 .args(["-s", "-o", "/dev/null"])
@@ -84,13 +95,18 @@ pub fn report(ws: &Workspace, ns: &Netns) -> Result<()> {
     };
     let idle = || Ok(());
     let http_idle = exits_with(ns, &tender, &http, "10.78.0.2:80", &idle)?;
-    let http_busy = exits_with(ns, &tender, &http, "10.78.0.2:80", &curl)?;
+    let http_busy = exits_with(ns, &tender, &http, "10.78.0.2:80", &|| curl(REQUESTS))?;
+    let http_one = exits_with(ns, &tender, &http, "10.78.0.2:80", &|| curl(1))?;
+    let http_more = exits_with(ns, &tender, &http, "10.78.0.2:80", &|| curl(1 + REQUESTS))?;
     let echo_idle = exits_with(ns, &tender, &echo, "10.78.0.2:7", &idle)?;
     let echo_busy = exits_with(ns, &tender, &echo, "10.78.0.2:7", &echo_client)?;
     println!(
         "hvt VM exits (tender --stats)\nhttp-server: {:.1} exits per request ({REQUESTS} requests on one connection: {http_busy} exits, {http_idle} without them)\n\
+         http-server steady state: {:.2} exits per request ({} requests on one connection: {http_more} exits, 1 request: {http_one})\n\
          echo-server: {:.1} exits per echoed KiB ({ECHO_KIB} KiB on one connection: {echo_busy} exits, {echo_idle} without them)",
         http_busy.saturating_sub(http_idle) as f64 / REQUESTS as f64,
+        http_more.saturating_sub(http_one) as f64 / REQUESTS as f64,
+        1 + REQUESTS,
         echo_busy.saturating_sub(echo_idle) as f64 / ECHO_KIB as f64,
     );
     Ok(())
