@@ -77,7 +77,6 @@ pub struct RunOptions {
 // Parsed once per process: the size of `Run` costs nothing worth a box.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant)] // Made once per process; boxing would buy nothing.
 pub enum Command {
     /// Print usage and exit 0.
     Help,

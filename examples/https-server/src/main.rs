@@ -62,7 +62,10 @@ async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
     stack.wait_up(Duration::from_secs(30)).await?;
     let listener = stack.listen(config.port)?;
     for _ in 0..config.connections {
-        morgana::spawn(spawner, serve(listener.clone(), tls.clone(), config.clone()))?;
+        morgana::spawn(
+            spawner,
+            serve(listener.clone(), tls.clone(), config.clone()),
+        )?;
     }
     morgana::println!("https-server: {} files, port {}", SITE.len(), config.port);
     core::future::pending().await
@@ -84,7 +87,8 @@ async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, config: Se
         socket.set_nagle_enabled(false);
         match with_timeout(config.idle_timeout, morgana_tls::accept(&mut socket, &tls)).await {
             Ok(Ok(mut stream)) => {
-                let ending = morgana_http::server::serve_connection(&mut stream, &SITE, &config).await;
+                let ending =
+                    morgana_http::server::serve_connection(&mut stream, &SITE, &config).await;
                 log::debug!("https: connection {ending:?}");
                 let _ = with_timeout(morgana_http::server::CLOSE_TIMEOUT, stream.close()).await;
             }

@@ -25,8 +25,8 @@ use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use embassy_sync::mutex::Mutex;
 use morgana::time::{Duration, with_timeout};
 use morgana_kv::{Kind, KvError, KvWrite};
-use morgana_tcpip::embedded_io_async::Write;
-use morgana_tcpip::tcp::TcpSocket;
+use morgana_tcpip::TcpStream;
+use morgana_tcpip::embedded_io_async::{Read, Write};
 
 /// Largest value a `PUT` may carry, in bytes.
 pub const MAX_VALUE: usize = 1 << 20;
@@ -143,7 +143,7 @@ async fn handle<S: KvWrite>(store: &mut S, method: &str, target: &str, body: &[u
     }
 }
 
-async fn send(socket: &mut TcpSocket<'_>, r: &Response) -> bool {
+async fn send(socket: &mut TcpStream<'_>, r: &Response) -> bool {
     let mut out = format!(
         "HTTP/1.1 {}\r\nServer: morgana\r\nContent-Length: {}\r\n",
         r.status,
@@ -241,7 +241,7 @@ fn parse(buf: &[u8]) -> Result<Option<Head>, Response> {
 /// holds the store for its whole handling, so requests from different connections never
 /// interleave.
 pub async fn serve_connection<S: KvWrite>(
-    socket: &mut TcpSocket<'_>,
+    socket: &mut TcpStream<'_>,
     store: &Mutex<NoopRawMutex, S>,
 ) {
     let mut buf = vec![0u8; MAX_HEAD];
@@ -285,14 +285,7 @@ pub async fn serve_connection<S: KvWrite>(
             _ => break,
         }
     }
-    socket.close();
-    if !matches!(
-        with_timeout(Duration::from_secs(5), socket.flush()).await,
-        Ok(Ok(()))
-    ) {
-        socket.abort();
-        let _ = with_timeout(Duration::from_secs(5), socket.flush()).await;
-    }
+    socket.close_gracefully(Duration::from_secs(5)).await;
 }
 
 #[cfg(test)]

@@ -16,19 +16,17 @@ extern crate alloc;
 mod http;
 
 use alloc::boxed::Box;
-use alloc::vec;
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use embassy_sync::mutex::Mutex;
 use morgana::BootArgs;
 use morgana::block::Block;
 use morgana::time::Duration;
 use morgana_littlefs::LittleFs;
-use morgana_tcpip::Stack;
-use morgana_tcpip::tcp::TcpSocket;
+use morgana_tcpip::{SocketBuffers, Stack, TcpListener};
 use rand_core::RngCore;
 
-/// Connections served at once (each with its own listening socket, so a new connection is
-/// accepted while another is being answered or closed).
+/// Connections served at once (tasks sharing one listener, so a new connection is accepted
+/// while another is being answered or closed).
 pub const CONNECTIONS: usize = 4;
 
 /// The store, shared by the connection tasks.
@@ -52,24 +50,26 @@ async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
     };
     stack.wait_up(Duration::from_secs(30)).await?;
     let store: &'static Store = Box::leak(Box::new(Mutex::new(store)));
+    let listener = stack.listen(port)?;
     for _ in 0..CONNECTIONS {
-        morgana::spawn(spawner, serve(stack.clone(), store, port))?;
+        morgana::spawn(spawner, serve(listener.clone(), store))?;
     }
     morgana::println!("kv-server: port {port}");
     core::future::pending().await
 }
 
 /// One connection task: accept, answer, close, forever.
-async fn serve(stack: Stack, store: &'static Store, port: u16) {
-    let mut rx = vec![0u8; 16 * 1024];
-    let mut tx = vec![0u8; 16 * 1024];
+async fn serve(listener: TcpListener, store: &'static Store) {
+    let mut buffers = SocketBuffers::new(16 * 1024, 16 * 1024);
     loop {
-        let mut socket = TcpSocket::new(stack.net(), &mut rx, &mut tx);
+        let mut socket = match listener.accept(&mut buffers).await {
+            Ok(socket) => socket,
+            Err(e) => {
+                log::warn!("kv-server: accept failed: {e}");
+                continue;
+            }
+        };
         socket.set_nagle_enabled(false);
-        if let Err(e) = socket.accept(port).await {
-            log::warn!("kv-server: accept failed: {e:?}");
-            continue;
-        }
         http::serve_connection(&mut socket, store).await;
     }
 }

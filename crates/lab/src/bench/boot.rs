@@ -138,7 +138,7 @@ fn monotonic_ns() -> Result<u64> {
 
 /// The monotonic clock readings around one run: just before the spawn and after the reaping.
 #[derive(Debug, Clone, Copy)]
-struct Clocks {
+pub(crate) struct Clocks {
     spawned_ns: u64,
     reaped_ns: u64,
 }
