@@ -13,7 +13,8 @@
 //! Linux servers (in a second namespace behind a veth pair) are both one virtual Ethernet hop
 //! away from the clients. The same unikernels on the host's own TCP/IP
 //! (`--net:service=socket`) run in namespace S beside the Linux servers, on 10.79.0.2 ports
-//! 8080 (http) and 7007 (echo), so they take the very path the Linux servers take. nginx serves the same `htdocs/` directory with one worker process.
+//! 8080 (http) and 7007 (echo), so they take the very path the Linux servers take. nginx serves the same `htdocs/` directory in one process (`master_process off`: nothing is left behind
+//! when it is stopped).
 //! Each figure is the median of [`RUNS`] runs; the ratio is unikernel / Linux.
 //!
 //! The echo client and the Linux echo server are this program itself (`bench __echo-client`,
@@ -226,7 +227,7 @@ fn echo_rate(lab: &Lab, me: &Path, addr: &str) -> Result<f64> {
 fn nginx_conf(dir: &Path, root: &Path) -> Result<std::path::PathBuf> {
     let conf = dir.join("nginx.conf");
     let text = format!(
-        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log stderr error;\n\
+        "master_process off;\ndaemon off;\npid {pid};\nerror_log stderr error;\n\
          events {{ worker_connections 1024; }}\n\
          http {{\n  access_log off;\n  keepalive_requests 1000000;\n\
          client_body_temp_path {tmp};\n  proxy_temp_path {tmp};\n  fastcgi_temp_path {tmp};\n\

@@ -23,7 +23,7 @@ use super::net::{
 fn nginx_tls_conf(dir: &Path, root: &Path, certs: &Path) -> Result<std::path::PathBuf> {
     let conf = dir.join("nginx-tls.conf");
     let text = format!(
-        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log stderr error;\n\
+        "master_process off;\ndaemon off;\npid {pid};\nerror_log stderr error;\n\
          events {{ worker_connections 1024; }}\n\
          http {{\n  access_log off;\n  keepalive_requests 1000000;\n\
          client_body_temp_path {tmp};\n  proxy_temp_path {tmp};\n  fastcgi_temp_path {tmp};\n\
