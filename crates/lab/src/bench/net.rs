@@ -13,8 +13,9 @@
 //! Linux servers (in a second namespace behind a veth pair) are both one virtual Ethernet hop
 //! away from the clients. The same unikernels on the host's own TCP/IP
 //! (`--net:service=socket`) run in namespace S beside the Linux servers, on 10.79.0.2 ports
-//! 8080 (http) and 7007 (echo), so they take the very path the Linux servers take. nginx serves the same `htdocs/` directory in one process (`master_process off`: nothing is left behind
-//! when it is stopped).
+//! 8080 (http) and 7007 (echo), so they take the very path the Linux servers take. nginx
+//! serves the same `htdocs/` directory in one process (`master_process off`: stopping it leaves
+//! no worker behind).
 //! Each figure is the median of [`RUNS`] runs; the ratio is unikernel / Linux.
 //!
 //! The echo client and the Linux echo server are this program itself (`bench __echo-client`,
