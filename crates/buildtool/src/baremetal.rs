@@ -473,8 +473,11 @@ mod tests {
         let soft = image_rustflags(Float::Soft).join(" ");
         assert_eq!(
             soft,
-            "--cfg getrandom_backend=\"custom\" --cfg aes_force_soft --cfg polyval_force_soft \
-             --cfg poly1305_force_soft --cfg curve25519_dalek_backend=\"serial\""
+            format!(
+                "{} --cfg aes_force_soft --cfg polyval_force_soft --cfg poly1305_force_soft \
+                 --cfg curve25519_dalek_backend=\"serial\"",
+                IMAGE_RUSTFLAGS.join(" ")
+            )
         );
         assert_eq!(
             RustflagsPlan::with_flags(None, Some("-Copt-level=s"), &image_rustflags(Float::Soft)),
