@@ -176,6 +176,8 @@ pub const SOFT_FLOAT_RUSTFLAGS: &[&str] = &[
     "--cfg",
     "poly1305_force_soft",
     "--cfg",
+    "chacha20_force_soft",
+    "--cfg",
     "curve25519_dalek_backend=\"serial\"",
 ];
 
@@ -475,7 +477,7 @@ mod tests {
             soft,
             format!(
                 "{} --cfg aes_force_soft --cfg polyval_force_soft --cfg poly1305_force_soft \
-                 --cfg curve25519_dalek_backend=\"serial\"",
+                 --cfg chacha20_force_soft --cfg curve25519_dalek_backend=\"serial\"",
                 IMAGE_RUSTFLAGS.join(" ")
             )
         );
