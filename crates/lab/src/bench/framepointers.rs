@@ -6,7 +6,8 @@
 //! line (a target of another name, so both builds are cached side by side). It prints each
 //! image's `.text` size and file size, then boots each pair alternately `1 + N` times on
 //! `/dev/kvm` (the first run unmeasured) and prints the medians of boot-to-exit wall time and
-//! their ratio. Figures are reported, never asserted.
+//! their ratio. Figures are reported, never asserted. `--sizes` builds and reports the sizes
+//! only, without booting.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,15 +17,9 @@ use morgana_build::{Error, Profile, Result, Workspace, hvt};
 
 use crate::stats::median;
 
-/// The images measured, with their arguments: `noop` is the pure boot, `compress` runs zstd
-/// (C) and Rust round-trip checks on a 64 KiB text.
-pub const CASES: [(&str, &[&str]); 2] = [
-    ("noop", &[]),
-    (
-        "compress",
-        &["--text=frame pointers cost ", "--repeat=2500"],
-    ),
-];
+/// The images measured, with their arguments: `noop` is the pure boot; `conformance-getrandom`
+/// adds ChaCha20 through the getrandom and rand_core call paths (Rust code with many calls).
+pub const CASES: [(&str, &[&str]); 2] = [("noop", &[]), ("conformance-getrandom", &[])];
 
 /// The hvt soft-float target without frame pointers.
 fn without_frame_pointers() -> Result<BareMetal> {
@@ -58,9 +53,16 @@ fn boot_ms(tender: &Path, image: &Path, args: &[&str]) -> Result<f64> {
     Ok(super::boot::run_once(&mut cmd)?.0)
 }
 
-/// Runs the benchmark with `args` (`--runs N`).
+/// Runs the benchmark with `args` (`--runs N`, or `--sizes` for the image sizes alone, which
+/// boots nothing).
 pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
-    let runs = super::boot::parse_options(args)?.runs;
+    let sizes_only = args.iter().any(|a| a == "--sizes");
+    let rest: Vec<String> = args.iter().filter(|a| *a != "--sizes").cloned().collect();
+    let runs = if sizes_only {
+        0
+    } else {
+        super::boot::parse_options(&rest)?.runs
+    };
     let tender = hvt::tender(ws, Profile::Release)?;
     let (with, without) = (baremetal::hvt(Float::Soft), without_frame_pointers()?);
     let dir = ws.target_dir();
@@ -77,7 +79,7 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
             without.build_image(ws, &dir, package, Profile::Release)?,
         ];
         let mut ms: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-        for i in 0..=runs {
+        for i in (0..=runs).filter(|_| !sizes_only) {
             for (k, image) in images.iter().enumerate() {
                 let t = boot_ms(&tender, image, guest_args)?;
                 if i > 0 {
@@ -88,16 +90,23 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         let text = [text_size(&images[0])?, text_size(&images[1])?];
         let file = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
         let med = [median(&ms[0]), median(&ms[1])];
+        let timing = if sizes_only {
+            "- | - | -".to_string()
+        } else {
+            format!(
+                "{:.1} ms | {:.1} ms | {:.3}",
+                med[0],
+                med[1],
+                med[0] / med[1]
+            )
+        };
         println!(
-            "| {package} | {} | {} | {:+.1}% | {} | {} | {:.1} ms | {:.1} ms | {:.3} |",
+            "| {package} | {} | {} | {:+.1}% | {} | {} | {timing} |",
             text[0],
             text[1],
             (text[0] as f64 / text[1] as f64 - 1.0) * 100.0,
             file(&images[0]),
             file(&images[1]),
-            med[0],
-            med[1],
-            med[0] / med[1]
         );
     }
     Ok(())
