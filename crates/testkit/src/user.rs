@@ -8,6 +8,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The user id (and group id) of `nobody` on Debian-like systems.
 pub const NOBODY: u32 = 65534;
@@ -29,9 +30,11 @@ impl Unprivileged {
                 copy_dir: None,
             };
         }
+        static NEXT: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
-            "morgana-unprivileged-{}-{}",
+            "morgana-unprivileged-{}-{}-{}",
             std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
             program
                 .file_name()
                 .map_or("program".into(), |n| n.to_string_lossy())
