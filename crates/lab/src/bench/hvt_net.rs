@@ -18,18 +18,19 @@ const REQUESTS: usize = 20;
 /// KiB echoed per measured run, on one connection.
 const ECHO_KIB: usize = 64;
 
-/// VM exits of one boot of `image` in namespace `ns` on tap `tap0`, doing `work` once the
-/// service at `addr` listens.
-fn exits_with(
+/// VM exits of one boot of `image` in namespace `ns` on tap `tap0` with `mem` MiB, doing
+/// `work` once the service at `addr` listens.
+pub(crate) fn exits_with(
     ns: &Netns,
     tender: &Path,
     image: &Path,
+    mem: u32,
     addr: &str,
     work: &dyn Fn() -> Result<()>,
 ) -> Result<u64> {
     let mut child = ns
         .command(tender)
-        .args(["--stats", "--mem=32", "--net:service=tap0"])
+        .args(["--stats", &format!("--mem={mem}"), "--net:service=tap0"])
         .arg(image)
         .arg("--ipv4=10.78.0.2/24")
         .stdin(Stdio::null())
@@ -83,10 +84,10 @@ pub fn report(ws: &Workspace, ns: &Netns) -> Result<()> {
         run_checked(ns.command("python3").args(["-c", &script]))
     };
     let idle = || Ok(());
-    let http_idle = exits_with(ns, &tender, &http, "10.78.0.2:80", &idle)?;
-    let http_busy = exits_with(ns, &tender, &http, "10.78.0.2:80", &curl)?;
-    let echo_idle = exits_with(ns, &tender, &echo, "10.78.0.2:7", &idle)?;
-    let echo_busy = exits_with(ns, &tender, &echo, "10.78.0.2:7", &echo_client)?;
+    let http_idle = exits_with(ns, &tender, &http, 32, "10.78.0.2:80", &idle)?;
+    let http_busy = exits_with(ns, &tender, &http, 32, "10.78.0.2:80", &curl)?;
+    let echo_idle = exits_with(ns, &tender, &echo, 32, "10.78.0.2:7", &idle)?;
+    let echo_busy = exits_with(ns, &tender, &echo, 32, "10.78.0.2:7", &echo_client)?;
     println!(
         "hvt VM exits (tender --stats)\nhttp-server: {:.1} exits per request ({REQUESTS} requests on one connection: {http_busy} exits, {http_idle} without them)\n\
          echo-server: {:.1} exits per echoed KiB ({ECHO_KIB} KiB on one connection: {echo_busy} exits, {echo_idle} without them)",

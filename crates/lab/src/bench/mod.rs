@@ -2,6 +2,6 @@
 //! baseline measured in the same invocation (see [`crate::stats`]).
 
 pub mod boot;
-mod hvt_net;
+pub(crate) mod hvt_net;
 pub mod net;
 pub mod tls;
