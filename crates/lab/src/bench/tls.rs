@@ -148,7 +148,7 @@ fn hvt_exits(ws: &Workspace, ns: &Netns, certs: &Path) -> Result<()> {
     let per_request =
         (ka.saturating_sub(idle) as f64 - per_handshake) / (KEEP_ALIVE_REQUESTS - 1) as f64;
     println!(
-        "hvt VM exits (tender --stats, soft-float https-server)\n         {per_handshake:.1} per full handshake with its request ({HANDSHAKES} connections: {hs} exits, {idle} without them)\n         {per_request:.1} per keep-alive request ({KEEP_ALIVE_REQUESTS} on one connection: {ka} exits)"
+        "hvt VM exits (tender --stats, soft-float https-server)\n{per_handshake:.1} per full handshake with its request ({HANDSHAKES} connections: {hs} exits, {idle} without them)\n{per_request:.1} per keep-alive request ({KEEP_ALIVE_REQUESTS} on one connection: {ka} exits)"
     );
     Ok(())
 }
