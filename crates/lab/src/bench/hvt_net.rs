@@ -21,18 +21,19 @@ const REQUESTS: usize = 20;
 /// KiB echoed per measured run, on one connection.
 const ECHO_KIB: usize = 64;
 
-/// VM exits of one boot of `image` in namespace `ns` on tap `tap0`, doing `work` once the
-/// service at `addr` listens.
-fn exits_with(
+/// VM exits of one boot of `image` in namespace `ns` on tap `tap0` with `mem` MiB, doing
+/// `work` once the service at `addr` listens.
+pub(crate) fn exits_with(
     ns: &Netns,
     tender: &Path,
     image: &Path,
+    mem: u32,
     addr: &str,
     work: &dyn Fn() -> Result<()>,
 ) -> Result<u64> {
     let mut child = ns
         .command(tender)
-        .args(["--stats", "--mem=32", "--net:service=tap0"])
+        .args(["--stats", &format!("--mem={mem}"), "--net:service=tap0"])
         .arg(image)
         .arg("--ipv4=10.78.0.2/24")
         .stdin(Stdio::null())
@@ -94,12 +95,14 @@ pub fn report(ws: &Workspace, ns: &Netns) -> Result<()> {
         run_checked(ns.command("python3").args(["-c", &script]))
     };
     let idle = || Ok(());
-    let http_idle = exits_with(ns, &tender, &http, "10.78.0.2:80", &idle)?;
-    let http_busy = exits_with(ns, &tender, &http, "10.78.0.2:80", &|| curl(REQUESTS))?;
-    let http_one = exits_with(ns, &tender, &http, "10.78.0.2:80", &|| curl(1))?;
-    let http_more = exits_with(ns, &tender, &http, "10.78.0.2:80", &|| curl(1 + REQUESTS))?;
-    let echo_idle = exits_with(ns, &tender, &echo, "10.78.0.2:7", &idle)?;
-    let echo_busy = exits_with(ns, &tender, &echo, "10.78.0.2:7", &echo_client)?;
+    let http_idle = exits_with(ns, &tender, &http, 32, "10.78.0.2:80", &idle)?;
+    let http_busy = exits_with(ns, &tender, &http, 32, "10.78.0.2:80", &|| curl(REQUESTS))?;
+    let http_one = exits_with(ns, &tender, &http, 32, "10.78.0.2:80", &|| curl(1))?;
+    let http_more = exits_with(ns, &tender, &http, 32, "10.78.0.2:80", &|| {
+        curl(1 + REQUESTS)
+    })?;
+    let echo_idle = exits_with(ns, &tender, &echo, 32, "10.78.0.2:7", &idle)?;
+    let echo_busy = exits_with(ns, &tender, &echo, 32, "10.78.0.2:7", &echo_client)?;
     println!(
         "hvt VM exits (tender --stats)\nhttp-server: {:.1} exits per request ({REQUESTS} requests on one connection: {http_busy} exits, {http_idle} without them)\n\
          http-server steady state: {:.2} exits per request ({} requests on one connection: {http_more} exits, 1 request: {http_one})\n\

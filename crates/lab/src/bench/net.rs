@@ -101,11 +101,23 @@ impl Lab {
     }
 }
 
-/// A started server; killed by PID on drop.
+/// A started server; stopped by PID on drop: SIGTERM first, so that a server with worker
+/// processes (nginx) stops them too, then SIGKILL after 5 s. (A worker left behind keeps
+/// every file descriptor it inherited open, a lock held by the benchmark's caller included.)
 pub(crate) struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }

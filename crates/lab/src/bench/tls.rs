@@ -6,6 +6,9 @@
 //!   off, so neither side resumes);
 //! - keep-alive requests per second over TLS 1.3.
 //!
+//! - on hvt (the soft-float image on the same tap): VM exits per full handshake (one request
+//!   per connection) and per keep-alive request over TLS, counted by the tender's `--stats`.
+//!
 //! Both serve `examples/http-server/htdocs` with the development certificate (ECDSA P-256) of
 //! `examples/https-server/certs`; nginx runs one worker. Each figure is the median of
 //! [`RUNS`] runs, alternating the two servers.
@@ -13,7 +16,10 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use morgana_build::{Error, Profile, Result, Workspace, unix};
+use std::process::Stdio;
+
+use morgana_build::{Error, Profile, Result, Workspace, hvt, run_checked, unix};
+use morgana_testkit::Netns;
 
 use super::net::{
     HTTP_CONNECTIONS, HttpRun, Lab, RUNS, SECONDS, median_http, need_tool, start, wait_listening,
@@ -99,5 +105,50 @@ pub fn run(ws: &Workspace) -> Result<ExitCode> {
         print_row("nginx (Linux)", &lin);
         println!("ratio unikernel/nginx req/s: {:.2}", uni.rps / lin.rps);
     }
+    if let Err(e) = hvt_exits(ws, &lab.client, &certs) {
+        println!("hvt VM exits: not measured: {e}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Full handshakes, and keep-alive requests on one connection, per hvt measurement.
+const HANDSHAKES: usize = 5;
+const KEEP_ALIVE_REQUESTS: usize = 20;
+
+/// Prints VM exits per full handshake and per keep-alive request of the soft-float hvt
+/// https-server on tap `tap0` of `ns`.
+fn hvt_exits(ws: &Workspace, ns: &Netns, certs: &Path) -> Result<()> {
+    let tender = hvt::tender(ws, Profile::Release)?;
+    let image = hvt::build_soft(ws, "https-server", Profile::Release)?;
+    let ca = certs.join("ca.pem");
+    let curl = |urls: usize| {
+        let mut cmd = ns.command("curl");
+        cmd.args([
+            "-s",
+            "-m",
+            "300",
+            "--resolve",
+            "localhost:443:10.78.0.2",
+            "--cacert",
+        ])
+        .arg(&ca);
+        for _ in 0..urls {
+            cmd.args(["-o", "/dev/null", "https://localhost/"]);
+        }
+        run_checked(cmd.stdout(Stdio::null()))
+    };
+    let handshakes = || (0..HANDSHAKES).try_for_each(|_| curl(1));
+    let keep_alive = || curl(KEEP_ALIVE_REQUESTS);
+    let addr = "10.78.0.2:443";
+    let idle = super::hvt_net::exits_with(ns, &tender, &image, 64, addr, &|| Ok(()))?;
+    let hs = super::hvt_net::exits_with(ns, &tender, &image, 64, addr, &handshakes)?;
+    let ka = super::hvt_net::exits_with(ns, &tender, &image, 64, addr, &keep_alive)?;
+    let per_handshake = hs.saturating_sub(idle) as f64 / HANDSHAKES as f64;
+    // The keep-alive run has one handshake too.
+    let per_request =
+        (ka.saturating_sub(idle) as f64 - per_handshake) / (KEEP_ALIVE_REQUESTS - 1) as f64;
+    println!(
+        "hvt VM exits (tender --stats, soft-float https-server)\n{per_handshake:.1} per full handshake with its request ({HANDSHAKES} connections: {hs} exits, {idle} without them)\n{per_request:.1} per keep-alive request ({KEEP_ALIVE_REQUESTS} on one connection: {ka} exits)"
+    );
+    Ok(())
 }
