@@ -31,6 +31,7 @@ pub fn bench(ws: &Workspace) -> Result<()> {
                 args: Vec::new(),
                 dom0: None,
                 timeout_s: 60,
+                keep_disks: false,
             });
         }
     }

@@ -57,6 +57,9 @@ pub struct Guest {
     pub dom0: Option<String>,
     /// Seconds the guest may run.
     pub timeout_s: u32,
+    /// Boot on the disks as the previous guest left them, instead of freshly labelled ones
+    /// (a store that must survive a reboot).
+    pub keep_disks: bool,
 }
 
 /// What became of a guest.
@@ -262,7 +265,11 @@ fn guest_archive(guests: &[Guest]) -> Result<Vec<u8>> {
         if let Some(cmd) = &g.dom0 {
             c.file(&format!("guests/{i}/dom0.sh"), 0o755, cmd.as_bytes());
         }
-        plan.push_str(&format!("run_guest {i} {} {}\n", g.name, g.timeout_s));
+        let disks = if g.keep_disks { "keep" } else { "reset" };
+        plan.push_str(&format!(
+            "run_guest {i} {} {} {disks}\n",
+            g.name, g.timeout_s
+        ));
     }
     c.parents("guests/plan.sh", &mut seen);
     c.file("guests/plan.sh", 0o644, plan.as_bytes());
@@ -401,6 +408,7 @@ fn boot_one(lab: &Lab, image: &Path, args: &[String]) -> Result<ExitCode> {
         args: args.to_vec(),
         dom0: None,
         timeout_s: 120,
+        keep_disks: false,
     };
     let outcome = lab
         .run(std::slice::from_ref(&guest), false)?

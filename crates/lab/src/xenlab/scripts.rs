@@ -2,7 +2,8 @@
 //! Debian's bash ones. Lines the lab parses start with `@@xenlab`.
 
 /// The dom0 `/init`: starts the Xen daemons, prepares the loop disks, runs `/guests/plan.sh`
-/// (one `run_guest INDEX NAME TIMEOUT_S` per guest), then powers the machine off.
+/// (one `run_guest INDEX NAME TIMEOUT_S reset|keep` per guest: `keep` boots on the disks as the
+/// previous guest left them), then powers the machine off.
 pub const INIT: &str = r#"#!/bin/sh
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/lib/xen-4.17/bin:/usr/bin:/usr/sbin
@@ -34,7 +35,7 @@ reset_disks() {
 
 run_guest() {
   i=$1; name=$2; timeout=$3
-  reset_disks
+  [ "$4" = keep ] || reset_disks
   echo "@@xenlab begin $name"
   tc=$(uptime_cs)
   # Created paused, so the guest's own run is timed from the unpause.

@@ -26,6 +26,8 @@ pub struct Case {
     pub console_contains: Option<&'static str>,
     /// Text dom0 must read at the start of the disk afterwards.
     pub disk0: Option<&'static str>,
+    /// Boots on the disks as the case before left them (see [`super::Guest::keep_disks`]).
+    pub keep_disks: bool,
     /// A line dom0's command output must contain.
     pub dom0_contains: Option<&'static str>,
     /// The most CPU time the domain may use, ms: a guest that sleeps must not spin.
@@ -43,6 +45,7 @@ pub const CASES: &[Case] = &[
         console: Some(&["hello", "hello", "hello", "hello"]),
         console_contains: None,
         disk0: None,
+        keep_disks: false,
         dom0_contains: None,
         // Four seconds of sleeping: spinning would use about four seconds of CPU.
         max_cpu_ms: Some(1500),
@@ -56,6 +59,7 @@ pub const CASES: &[Case] = &[
         console: Some(&["xen", "xen", "xen", "xen"]),
         console_contains: None,
         disk0: None,
+        keep_disks: false,
         dom0_contains: None,
         max_cpu_ms: None,
     },
@@ -68,6 +72,7 @@ pub const CASES: &[Case] = &[
         console: Some(&["error: missing boot argument --hello=TEXT"]),
         console_contains: None,
         disk0: None,
+        keep_disks: false,
         dom0_contains: None,
         max_cpu_ms: None,
     },
@@ -85,6 +90,7 @@ pub const CASES: &[Case] = &[
         ]),
         console_contains: None,
         disk0: None,
+        keep_disks: false,
         dom0_contains: None,
         max_cpu_ms: None,
     },
@@ -97,6 +103,7 @@ pub const CASES: &[Case] = &[
         console: Some(&["clock: wall clock plausible, 200 ms timer took 200-999 ms"]),
         console_contains: None,
         disk0: None,
+        keep_disks: false,
         dom0_contains: None,
         max_cpu_ms: None,
     },
@@ -109,6 +116,7 @@ pub const CASES: &[Case] = &[
         console: None,
         console_contains: Some("panic: "),
         disk0: None,
+        keep_disks: false,
         dom0_contains: None,
         max_cpu_ms: None,
     },
@@ -121,6 +129,7 @@ pub const CASES: &[Case] = &[
         console: None,
         console_contains: Some("trap: vector 14 (page fault), error 0x0"),
         disk0: None,
+        keep_disks: false,
         dom0_contains: None,
         max_cpu_ms: None,
     },
@@ -134,6 +143,7 @@ pub const CASES: &[Case] = &[
         // The frames are checked symbolised (`super::backtrace`).
         console_contains: Some("panic: panicked at tests/conformance/backtrace/src/main.rs:25:9:"),
         disk0: None,
+        keep_disks: false,
         dom0_contains: None,
         max_cpu_ms: None,
     },
@@ -146,6 +156,7 @@ pub const CASES: &[Case] = &[
         console: None,
         console_contains: Some("trap: vector 14 (page fault), error 0x2, rip 0x"),
         disk0: None,
+        keep_disks: false,
         dom0_contains: None,
         max_cpu_ms: None,
     },
@@ -161,6 +172,7 @@ pub const CASES: &[Case] = &[
         ]),
         console_contains: None,
         disk0: Some("xenlab disk 0"),
+        keep_disks: false,
         dom0_contains: None,
         max_cpu_ms: None,
     },
@@ -176,6 +188,7 @@ pub const CASES: &[Case] = &[
         ]),
         console_contains: None,
         disk0: Some("written-by-xen"),
+        keep_disks: false,
         dom0_contains: None,
         max_cpu_ms: None,
     },
@@ -188,6 +201,7 @@ pub const CASES: &[Case] = &[
         console: Some(&["net-responder: 10.0.0.2 answered 3 pings"]),
         console_contains: None,
         disk0: None,
+        keep_disks: false,
         dom0_contains: Some("3 packets transmitted, 3 packets received, 0% packet loss"),
         max_cpu_ms: None,
     },
@@ -206,7 +220,59 @@ pub const CASES: &[Case] = &[
         console: None,
         console_contains: Some("echo-server: 10.0.0.2/24 listening on port 7"),
         disk0: None,
+        keep_disks: false,
         dom0_contains: Some("echoed: morgana-echo"),
+        max_cpu_ms: None,
+    },
+    Case {
+        name: "storage-format",
+        package: "storage",
+        args: &["--format"],
+        dom0: None,
+        status: Some(0),
+        console: Some(&["storage: boot 1", "storage: no previous boot"]),
+        console_contains: None,
+        disk0: None,
+        keep_disks: false,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    // The same disk, booted again: the count and the time written by the boot before are read
+    // back through blkfront.
+    Case {
+        name: "storage-again",
+        package: "storage",
+        args: &[],
+        dom0: None,
+        status: Some(0),
+        console: None,
+        console_contains: Some("storage: boot 2"),
+        disk0: None,
+        keep_disks: true,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
+    Case {
+        name: "kv-server",
+        package: "kv-server",
+        args: &["--format", "--ipv4=10.0.0.2/24"],
+        // A PUT, then a GET of the same key, from dom0 over TCP; then dom0 destroys it.
+        dom0: Some(
+            "for i in $(seq 1 60); do \
+               printf 'PUT /kv/greeting HTTP/1.1\\r\\nHost: kv\\r\\nContent-Length: 8\\r\\nConnection: close\\r\\n\\r\\nfrom-xen' \
+                 | timeout 10 nc 10.0.0.2 80 > /tmp/put.out 2>/dev/null; \
+               [ -s /tmp/put.out ] && break; sleep 0.5; done; \
+             printf 'GET /kv/greeting HTTP/1.1\\r\\nHost: kv\\r\\nConnection: close\\r\\n\\r\\n' \
+               | timeout 10 nc 10.0.0.2 80 > /tmp/get.out 2>/dev/null; \
+             echo \"kv: $(head -n 1 /tmp/put.out | tr -d '\\r') / $(head -n 1 /tmp/get.out | tr -d '\\r') / $(tail -n 1 /tmp/get.out)\"; \
+             xl destroy kv-server",
+        ),
+        status: None,
+        console: None,
+        console_contains: Some("kv-server: port 80"),
+        disk0: None,
+        keep_disks: false,
+        dom0_contains: Some("kv: HTTP/1.1 201 Created / HTTP/1.1 200 OK / from-xen"),
         max_cpu_ms: None,
     },
 ];
@@ -299,6 +365,7 @@ pub fn test(ws: &Workspace, only: Option<&str>) -> Result<()> {
             args: c.args.iter().map(|s| s.to_string()).collect(),
             dom0: c.dom0.map(str::to_string),
             timeout_s: 60,
+            keep_disks: c.keep_disks,
         });
     }
     let lab = Lab::assemble(ws)?;
