@@ -1,17 +1,19 @@
 //! The static website over HTTPS (TLS 1.3 and 1.2), with the certificate chain and key from a
-//! store embedded at build time.
+//! store: embedded at build time (default), or on block device `certs`, a littlefs disk
+//! (feature `littlefs`) or a tar archive (feature `tar`) — the plain site's choice of sources.
 //!
 //! ```text
-//! https-server --net:service=TAP -- [--ipv4=ADDR/PREFIX ...] [--port=443] [--idle-timeout=30]
+//! https-server --net:service=TAP [--block:certs=FILE] -- [--ipv4=ADDR/PREFIX ...] [--port=443]
+//!              [--idle-timeout=30]
 //! ```
 //!
 //! The store holds `chain.pem` (the server certificate first, then intermediates) and
-//! `key.pem` (PKCS#8 or SEC1; ECDSA P-256 or Ed25519): the directory named by
+//! `key.pem` (PKCS#8 or SEC1; ECDSA P-256 or Ed25519). Embedded, it is the directory named by
 //! `MORGANA_TLS_CERTS` at build time (`cargo xtask cert` makes one), else `certs/`, a
-//! development certificate for localhost, 127.0.0.1 and ::1 signed by `certs/ca.pem`. A
-//! missing entry, bad PEM, or a key that is not the certificate's stops the server at boot
-//! with one `error:` line. Requests are answered as by `http-server` (see
-//! `morgana_http::server`), with keep-alive.
+//! development certificate for localhost, 127.0.0.1 and ::1 signed by `certs/ca.pem`; on a
+//! disk, `cargo xtask disk create --from DIR` makes one. A missing entry, bad PEM, or a key that
+//! is not the certificate's stops the server at boot with one `error:` line. Requests are
+//! answered as by `http-server` (see `morgana_http::server`), with keep-alive.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
@@ -28,9 +30,16 @@ use morgana_tcpip::{SocketBuffers, TcpListener};
 use morgana_tls::{WallClock, rustls};
 use rand_core::RngCore;
 
+#[cfg(all(feature = "tar", feature = "littlefs"))]
+compile_error!("choose one certificate store: feature `tar` or feature `littlefs`");
+
+#[cfg(not(any(feature = "tar", feature = "littlefs")))]
 morgana::main!(app, devices: { SERVICE: net = "service" });
+#[cfg(any(feature = "tar", feature = "littlefs"))]
+morgana::main!(app, devices: { SERVICE: net = "service", CERTS_DISK: block = "certs" });
 
 static SITE: StaticKv = include!(concat!(env!("OUT_DIR"), "/htdocs.rs"));
+#[cfg(any(test, not(any(feature = "tar", feature = "littlefs"))))]
 static CERTS: StaticKv = include!(concat!(env!("OUT_DIR"), "/certs.rs"));
 
 /// A certificate store entry is missing.
@@ -38,10 +47,15 @@ static CERTS: StaticKv = include!(concat!(env!("OUT_DIR"), "/certs.rs"));
 #[error("certificate store: no entry '{0}'")]
 struct MissingEntry(&'static str);
 
-/// The TLS configuration from the store's `chain.pem` and `key.pem`.
+/// The TLS configuration from the embedded store's `chain.pem` and `key.pem`.
+#[cfg_attr(any(feature = "tar", feature = "littlefs"), allow(dead_code))]
 fn tls_config(store: &StaticKv) -> Result<Arc<rustls::ServerConfig>, morgana::Error> {
     let chain = store.get("chain.pem").ok_or(MissingEntry("chain.pem"))?;
     let key = store.get("key.pem").ok_or(MissingEntry("key.pem"))?;
+    tls_config_from(chain, key)
+}
+
+fn tls_config_from(chain: &[u8], key: &[u8]) -> Result<Arc<rustls::ServerConfig>, morgana::Error> {
     Ok(morgana_tls::server_config(
         chain,
         key,
@@ -49,12 +63,45 @@ fn tls_config(store: &StaticKv) -> Result<Arc<rustls::ServerConfig>, morgana::Er
     )?)
 }
 
+/// The TLS configuration from the store built into the image.
+#[cfg(not(any(feature = "tar", feature = "littlefs")))]
+async fn certificates() -> Result<Arc<rustls::ServerConfig>, morgana::Error> {
+    tls_config(&CERTS)
+}
+
+/// The TLS configuration from the store on block device `certs`.
+#[cfg(any(feature = "tar", feature = "littlefs"))]
+async fn certificates() -> Result<Arc<rustls::ServerConfig>, morgana::Error> {
+    let disk = morgana::block::acquire(CERTS_DISK)?;
+    #[cfg(feature = "tar")]
+    let mut store = morgana_tar::TarKv::open(disk, CERTS_DISK.name).await?;
+    #[cfg(feature = "littlefs")]
+    let mut store =
+        morgana_littlefs::LittleFs::mount(disk, CERTS_DISK.name, morgana::clock::wall_ns)?;
+    let chain = disk_entry(&mut store, "chain.pem").await?;
+    let key = disk_entry(&mut store, "key.pem").await?;
+    tls_config_from(&chain, &key)
+}
+
+/// Entry `name` of a store on a disk; a missing one is named as in the embedded store.
+#[cfg(any(feature = "tar", feature = "littlefs"))]
+async fn disk_entry(
+    store: &mut impl morgana_kv::KvRead,
+    name: &'static str,
+) -> Result<alloc::vec::Vec<u8>, morgana::Error> {
+    match store.get(name).await {
+        Ok(value) => Ok(value),
+        Err(morgana_kv::KvError::NotFound(_)) => Err(MissingEntry(name).into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
     let mut args = BootArgs::from_boot();
     let port: u16 = args.with_default("port", 443)?;
     let mut config = ServerConfig::from_args(&mut args)?;
     config.port = port;
-    let tls = tls_config(&CERTS)?;
+    let tls = certificates().await?;
     let net = morgana::net::acquire(SERVICE)?;
     let seed = morgana::entropy::rng()?.next_u64();
     let stack = Stack::from_args(net, &mut args, spawner, seed)?;
