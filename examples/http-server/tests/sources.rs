@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use morgana_testkit::workspace::{build_with_features, littlefs_disk};
 use morgana_testkit::{Netns, Prereq, Process, require, run};
 
 const BASE: &str = "http://10.76.0.2";
@@ -14,25 +15,10 @@ fn htdocs(path: &str) -> Vec<u8> {
     std::fs::read(format!("{}/htdocs/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
-/// Builds http-server with `feature` in a target directory of its own (the tests' binary
-/// keeps its default features) and returns the executable.
+/// Builds http-server with `feature` (see [`build_with_features`]).
 fn build(feature: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("http-server-sources");
-    let out = run(
-        Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "http-server",
-                "--features",
-                feature,
-            ])
-            .env("CARGO_TARGET_DIR", &dir),
-        Duration::from_secs(900),
-    );
-    assert_eq!(out.code, Some(0), "building with {feature}: {}", out.stderr);
-    dir.join("debug/http-server")
+    build_with_features("http-server", feature, &dir)
 }
 
 fn serve_and_check(exe: &Path, disk: &Path, label: &str) {
@@ -92,24 +78,7 @@ fn the_site_from_a_tar_archive_and_from_a_littlefs_disk() {
     serve_and_check(&build("tar"), &archive, "site-tar");
 
     let disk = tmp.join("site.img");
-    let out = run(
-        Command::new(env!("CARGO"))
-            .args([
-                "run",
-                "--quiet",
-                "-p",
-                "morgana-disk",
-                "--",
-                "create",
-                "--size",
-                "1M",
-                "--from",
-            ])
-            .arg(format!("{root}/htdocs"))
-            .arg(&disk),
-        Duration::from_secs(600),
-    );
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    littlefs_disk(Path::new(&format!("{root}/htdocs")), "1M", &disk);
     serve_and_check(&build("littlefs"), &disk, "site-lfs");
     std::fs::remove_dir_all(&tmp).unwrap();
 }

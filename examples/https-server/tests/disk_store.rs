@@ -6,32 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use morgana_testkit::workspace::{build_with_features, littlefs_disk};
 use morgana_testkit::{Prereq, Process, require, run};
 
 const CERTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs");
 /// A loopback port no other test of the workspace uses.
 const PORT: u16 = 24_943;
-
-/// Builds https-server with feature `littlefs` in a target directory of its own (the tests'
-/// binary keeps its default features) and returns the executable.
-fn build() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("https-server-disk-store");
-    let out = run(
-        Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "https-server",
-                "--features",
-                "littlefs",
-            ])
-            .env("CARGO_TARGET_DIR", &dir),
-        Duration::from_secs(1200),
-    );
-    assert_eq!(out.code, Some(0), "building with littlefs: {}", out.stderr);
-    dir.join("debug/https-server")
-}
 
 /// A littlefs disk image holding `entries` of the development store, made by the disk tool.
 fn disk(tmp: &Path, name: &str, entries: &[&str]) -> PathBuf {
@@ -41,24 +21,7 @@ fn disk(tmp: &Path, name: &str, entries: &[&str]) -> PathBuf {
         std::fs::copy(format!("{CERTS}/{entry}"), from.join(entry)).unwrap();
     }
     let image = tmp.join(format!("{name}.img"));
-    let out = run(
-        Command::new(env!("CARGO"))
-            .args([
-                "run",
-                "--quiet",
-                "-p",
-                "morgana-disk",
-                "--",
-                "create",
-                "--size",
-                "256K",
-                "--from",
-            ])
-            .arg(&from)
-            .arg(&image),
-        Duration::from_secs(600),
-    );
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    littlefs_disk(&from, "256K", &image);
     image
 }
 
@@ -68,7 +31,11 @@ fn certificates_from_a_littlefs_disk() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("https-disk-store-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
-    let exe = build();
+    let exe = build_with_features(
+        "https-server",
+        "littlefs",
+        &Path::new(env!("CARGO_TARGET_TMPDIR")).join("https-server-disk-store"),
+    );
 
     let good = disk(&tmp, "good", &["chain.pem", "key.pem"]);
     let mut server = Process::start(Command::new(&exe).args([
