@@ -237,8 +237,37 @@ fn echo_rate(lab: &Lab, me: &Path, addr: &str) -> Result<f64> {
         .map_err(|_| Error::Other(format!("echo client printed '{}'", out.trim())))
 }
 
-fn nginx_conf(dir: &Path, root: &Path) -> Result<std::path::PathBuf> {
-    let conf = dir.join("nginx.conf");
+/// Writes nginx's configuration into `dir` and returns its path: `root` served on
+/// 10.79.0.2:80, or, with `certs` (a directory holding `chain.pem` and `key.pem`), on port 443
+/// over TLS 1.3 only, without session tickets or cache, so every connection is a full handshake.
+pub(crate) fn nginx_conf(
+    dir: &Path,
+    root: &Path,
+    certs: Option<&Path>,
+) -> Result<std::path::PathBuf> {
+    let (name, tls, server) = match certs {
+        None => (
+            "nginx",
+            String::new(),
+            format!(
+                "server {{ listen 10.79.0.2:80; root {}; index index.html; }}",
+                root.display()
+            ),
+        ),
+        Some(certs) => (
+            "nginx-tls",
+            "ssl_protocols TLSv1.3;\n  ssl_session_tickets off;\n  ssl_session_cache off;\n"
+                .to_string(),
+            format!(
+                "server {{ listen 10.79.0.2:443 ssl; ssl_certificate {}; \
+                 ssl_certificate_key {}; root {}; index index.html; }}",
+                certs.join("chain.pem").display(),
+                certs.join("key.pem").display(),
+                root.display()
+            ),
+        ),
+    };
+    let conf = dir.join(format!("{name}.conf"));
     let text = format!(
         "master_process off;\ndaemon off;\npid {pid};\nerror_log stderr error;\n\
          events {{ worker_connections 1024; }}\n\
@@ -246,12 +275,11 @@ fn nginx_conf(dir: &Path, root: &Path) -> Result<std::path::PathBuf> {
          client_body_temp_path {tmp};\n  proxy_temp_path {tmp};\n  fastcgi_temp_path {tmp};\n\
          uwsgi_temp_path {tmp};\n  scgi_temp_path {tmp};\n\
          types {{ text/html html; text/css css; image/png png; }}\n\
-         server {{ listen 10.79.0.2:80; root {root}; index index.html; }}\n}}\n",
-        pid = dir.join("nginx.pid").display(),
+         {tls}{server}\n}}\n",
+        pid = dir.join(format!("{name}.pid")).display(),
         tmp = dir.display(),
-        root = root.display(),
     );
-    std::fs::write(&conf, text).map_err(|e| Error::Other(format!("writing nginx.conf: {e}")))?;
+    std::fs::write(&conf, text).map_err(|e| Error::Other(format!("writing {name}.conf: {e}")))?;
     Ok(conf)
 }
 
@@ -286,7 +314,7 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
         start(cmd)?
     };
     wait_listening(&lab.client, "10.79.0.2:8080")?;
-    let conf = nginx_conf(&tmp, &htdocs)?;
+    let conf = nginx_conf(&tmp, &htdocs, None)?;
     let nginx = {
         let mut cmd = lab.server.command("nginx");
         cmd.arg("-c").arg(&conf);
@@ -444,6 +472,39 @@ fn echo_client(addr: &str, time: Duration, conns: usize) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nginx_configurations_plain_and_tls() {
+        let dir = std::env::temp_dir().join(format!("nginx-conf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let common = |name: &str| {
+            format!(
+                "master_process off;\ndaemon off;\npid {d}/{name}.pid;\nerror_log stderr error;\n\
+                 events {{ worker_connections 1024; }}\n\
+                 http {{\n  access_log off;\n  keepalive_requests 1000000;\n\
+                 client_body_temp_path {d};\n  proxy_temp_path {d};\n  fastcgi_temp_path {d};\n\
+                 uwsgi_temp_path {d};\n  scgi_temp_path {d};\n\
+                 types {{ text/html html; text/css css; image/png png; }}\n",
+                d = dir.display()
+            )
+        };
+        let plain = nginx_conf(&dir, Path::new("/site"), None).unwrap();
+        assert_eq!(plain, dir.join("nginx.conf"));
+        assert_eq!(
+            std::fs::read_to_string(&plain).unwrap(),
+            common("nginx") + "server { listen 10.79.0.2:80; root /site; index index.html; }\n}\n"
+        );
+        let tls = nginx_conf(&dir, Path::new("/site"), Some(Path::new("/certs"))).unwrap();
+        assert_eq!(tls, dir.join("nginx-tls.conf"));
+        assert_eq!(
+            std::fs::read_to_string(&tls).unwrap(),
+            common("nginx-tls")
+                + "ssl_protocols TLSv1.3;\n  ssl_session_tickets off;\n  ssl_session_cache off;\n\
+                   server { listen 10.79.0.2:443 ssl; ssl_certificate /certs/chain.pem; \
+                   ssl_certificate_key /certs/key.pem; root /site; index index.html; }\n}\n"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn reads_wrk_output() {

@@ -22,31 +22,9 @@ use morgana_build::{Error, Profile, Result, Workspace, hvt, run_checked, unix};
 use morgana_testkit::Netns;
 
 use super::net::{
-    HTTP_CONNECTIONS, HttpRun, Lab, RUNS, SECONDS, median_http, need_tool, start, wait_listening,
-    wrk_with,
+    HTTP_CONNECTIONS, HttpRun, Lab, RUNS, SECONDS, median_http, need_tool, nginx_conf, start,
+    wait_listening, wrk_with,
 };
-
-fn nginx_tls_conf(dir: &Path, root: &Path, certs: &Path) -> Result<std::path::PathBuf> {
-    let conf = dir.join("nginx-tls.conf");
-    let text = format!(
-        "master_process off;\ndaemon off;\npid {pid};\nerror_log stderr error;\n\
-         events {{ worker_connections 1024; }}\n\
-         http {{\n  access_log off;\n  keepalive_requests 1000000;\n\
-         client_body_temp_path {tmp};\n  proxy_temp_path {tmp};\n  fastcgi_temp_path {tmp};\n\
-         uwsgi_temp_path {tmp};\n  scgi_temp_path {tmp};\n\
-         types {{ text/html html; text/css css; image/png png; }}\n\
-         ssl_protocols TLSv1.3;\n  ssl_session_tickets off;\n  ssl_session_cache off;\n\
-         server {{ listen 10.79.0.2:443 ssl; ssl_certificate {chain}; \
-         ssl_certificate_key {key}; root {root}; index index.html; }}\n}}\n",
-        pid = dir.join("nginx-tls.pid").display(),
-        tmp = dir.display(),
-        root = root.display(),
-        chain = certs.join("chain.pem").display(),
-        key = certs.join("key.pem").display(),
-    );
-    std::fs::write(&conf, text).map_err(|e| Error::Other(format!("writing nginx.conf: {e}")))?;
-    Ok(conf)
-}
 
 fn print_row(name: &str, r: &HttpRun) {
     println!(
@@ -72,7 +50,7 @@ pub fn run(ws: &Workspace) -> Result<ExitCode> {
         start(cmd)?
     };
     wait_listening(&lab.client, "10.78.0.2:443")?;
-    let conf = nginx_tls_conf(&tmp, &htdocs, &certs)?;
+    let conf = nginx_conf(&tmp, &htdocs, Some(&certs))?;
     let nginx = {
         let mut cmd = lab.server.command("nginx");
         cmd.arg("-c").arg(&conf);
