@@ -3,6 +3,7 @@
 //! - [`server`]: serves a static website from a read-only KV store ([`morgana_kv::KvRo`]), with
 //!   keep-alive, `Content-Type` by extension, and limits on header size and idle time
 //!   (MirageOS's `static_website`).
+//! - [`redirect`]: answers plain HTTP with a redirect to the same URL over HTTPS.
 //! - [`client`]: fetches one `http://` URL and summarises the response (status, body length,
 //!   CRC-32 of the body).
 //!
@@ -14,6 +15,7 @@
 extern crate alloc;
 
 pub mod client;
+pub mod redirect;
 pub mod server;
 
 pub use client::{FetchError, Fetched, Url, fetch};

@@ -132,7 +132,7 @@ fn key_for(target: &str) -> Result<String, BadPath> {
 
 /// What the connection does after a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum After {
+pub(crate) enum After {
     KeepAlive,
     Close,
 }
@@ -153,7 +153,7 @@ fn head(out: &mut Vec<u8>, status: &str, ctype: &str, len: u64, after: After, ex
 }
 
 /// Writes an error response with a one-line text body.
-async fn error<S: Write>(
+pub(crate) async fn error<S: Write>(
     socket: &mut S,
     out: &mut Vec<u8>,
     status: &str,

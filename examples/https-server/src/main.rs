@@ -4,8 +4,12 @@
 //!
 //! ```text
 //! https-server --net:service=TAP [--block:certs=FILE] -- [--ipv4=ADDR/PREFIX ...] [--port=443]
-//!              [--idle-timeout=30]
+//!              [--idle-timeout=30] [--redirect-port=80]
 //! ```
+//!
+//! With `--redirect-port=PORT` (off by default) the server also answers plain HTTP on PORT:
+//! every request gets `301 Moved Permanently` with `Location: https://HOST[:PORT]/path`, HOST
+//! from its `Host` header (a request without one gets `400`); see `morgana_http::redirect`.
 //!
 //! The store holds `chain.pem` (the server certificate first, then intermediates) and
 //! `key.pem` (PKCS#8 or SEC1; ECDSA P-256 or Ed25519). Embedded, it is the directory named by
@@ -41,6 +45,14 @@ morgana::main!(app, devices: { SERVICE: net = "service", CERTS_DISK: block = "ce
 static SITE: StaticKv = include!(concat!(env!("OUT_DIR"), "/htdocs.rs"));
 #[cfg(any(test, not(any(feature = "tar", feature = "littlefs"))))]
 static CERTS: StaticKv = include!(concat!(env!("OUT_DIR"), "/certs.rs"));
+
+/// Connections the port-80 redirect answers at once (each answer is one short response).
+const REDIRECT_CONNECTIONS: usize = 8;
+
+/// `--redirect-port` names the port HTTPS is served on.
+#[derive(Debug, thiserror::Error)]
+#[error("--redirect-port={0} is the port HTTPS is served on; choose another (e.g. 80)")]
+struct RedirectToItself(u16);
 
 /// A certificate store entry is missing.
 #[derive(Debug, thiserror::Error)]
@@ -99,8 +111,12 @@ async fn disk_entry(
 async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
     let mut args = BootArgs::from_boot();
     let port: u16 = args.with_default("port", 443)?;
+    let redirect_port: Option<u16> = args.optional("redirect-port")?;
     let mut config = ServerConfig::from_args(&mut args)?;
     config.port = port;
+    if redirect_port == Some(port) {
+        return Err(RedirectToItself(port).into());
+    }
     let tls = certificates().await?;
     let net = morgana::net::acquire(SERVICE)?;
     let seed = morgana::entropy::rng()?.next_u64();
@@ -114,7 +130,23 @@ async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
             serve(listener.clone(), tls.clone(), config.clone()),
         )?;
     }
-    morgana::println!("https-server: {} files, port {}", SITE.len(), config.port);
+    match redirect_port {
+        Some(plain) => {
+            let redirect = ServerConfig {
+                port: plain,
+                connections: REDIRECT_CONNECTIONS,
+                buffer_size: 2048,
+                ..config.clone()
+            };
+            morgana_http::redirect::spawn(&stack, spawner, config.port, &redirect)?;
+            morgana::println!(
+                "https-server: {} files, port {}, redirect from port {plain}",
+                SITE.len(),
+                config.port
+            );
+        }
+        None => morgana::println!("https-server: {} files, port {}", SITE.len(), config.port),
+    }
     core::future::pending().await
 }
 
