@@ -164,6 +164,8 @@ macro_rules! case {
                 during: None,
                 after: None,
                 disks: 0,
+                tools: &[],
+                files: &[],
                 end: crate::kvmlab::State::Exited,
                 status: 0,
                 expect: &[Expect::Output($lines)],

@@ -27,7 +27,7 @@ pub const SMOKE_FLAGS: &str = "svm npt sse sse2 sse4_2 avx avx2 xsave bmi2 rdran
 /// follows the guest's end (`l1`).
 pub const INIT: &str = r#"#!/bin/sh
 /bin/busybox --install -s /bin
-export PATH=/bin
+export PATH=/bin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -97,8 +97,8 @@ poweroff -f
 /// [`INIT`] with the smoke phase's flag list filled in.
 pub fn init_script() -> String {
     INIT.replacen(
-        "export PATH=/bin\n",
-        &format!("export PATH=/bin\nSMOKE_FLAGS=\"{SMOKE_FLAGS}\"\n"),
+        "export PATH=/bin:/usr/bin\n",
+        &format!("export PATH=/bin:/usr/bin\nSMOKE_FLAGS=\"{SMOKE_FLAGS}\"\n"),
         1,
     )
 }

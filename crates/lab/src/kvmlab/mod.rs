@@ -12,8 +12,10 @@
 
 mod archive;
 pub mod console;
+pub mod https;
 mod init;
 pub mod suite;
+pub mod tools;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -59,6 +61,9 @@ pub struct Guest {
     pub during: Option<String>,
     /// An L1 shell script run after the guest (read disks, remove taps).
     pub after: Option<String>,
+    /// Host programs the L1 scripts run (`curl`, `openssl`): copied into L1 with their
+    /// libraries ([`tools`]).
+    pub tools: Vec<String>,
     /// Seconds the tender may run before it is killed.
     pub timeout_s: u32,
 }
@@ -118,7 +123,16 @@ impl Lab {
                 "{qemu} is not installed: apt-get install -t bookworm-backports qemu-system-x86"
             )));
         }
-        let libraries = crate::debian::libraries(&self.root, &self.tender)?;
+        let mut libraries = crate::debian::libraries(&self.root, &self.tender)?;
+        let wanted: std::collections::BTreeSet<&str> = guests
+            .iter()
+            .flat_map(|g| g.tools.iter().map(String::as_str))
+            .collect();
+        for (inside, file) in tools::entries(&self.root, wanted)? {
+            if !libraries.iter().any(|(have, _)| *have == inside) {
+                libraries.push((inside, file));
+            }
+        }
         let entries = archive::run_entries(&self.tender, &libraries, guests)?;
         let initrd = self.dir.join("run.cpio");
         let mut bytes = std::fs::read(&self.initrd).map_err(|e| io_error(&self.initrd, e))?;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use morgana_build::baremetal::Float;
 use morgana_build::{Error, Profile, Result, Workspace, hvt};
 
-use super::{Echo, Guest, Lab, Outcome, Run, State};
+use super::{Echo, Guest, Lab, Outcome, Run, State, https};
 
 /// One expectation about a guest's results.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +55,10 @@ pub struct Case {
     pub after: Option<&'static str>,
     /// Block devices `storageN` (N from 0) on 512-byte files of zeros made in L1 first.
     pub disks: u8,
+    /// Host programs the L1 scripts run (see [`super::tools`]).
+    pub tools: &'static [&'static str],
+    /// Files copied into L1, as (path there, path in Morgana's source tree).
+    pub files: &'static [(&'static str, &'static str)],
     /// How the tender must end: [`State::Exited`] by itself, or [`State::Stopped`] by the
     /// `during` script (a service that never exits; its status is then not checked).
     pub end: State,
@@ -64,7 +68,8 @@ pub struct Case {
     pub expect: &'static [Expect],
 }
 
-const BASE: Case = Case {
+/// The defaults cases start from.
+pub const BASE: Case = Case {
     name: "",
     package: "",
     float: Float::Hard,
@@ -74,6 +79,8 @@ const BASE: Case = Case {
     during: None,
     after: None,
     disks: 0,
+    tools: &[],
+    files: &[],
     end: State::Exited,
     status: 0,
     expect: &[],
@@ -84,9 +91,10 @@ const WROTE: &str =
     "[ \"$(tr -d '\\000' < /disks/blk | wc -c)\" -gt 0 ] && echo 'the guest wrote to the file'\n";
 
 /// A tap at 10.0.0.1/24 inside L1 (`tunctl` makes it persistent, so the tender finds it up).
-const TAP_UP: &str =
+pub const TAP_UP: &str =
     "tunctl -t tap0 >/dev/null && ip addr add 10.0.0.1/24 dev tap0 && ip link set tap0 up\n";
-const TAP_DOWN: &str = "tunctl -d tap0 >/dev/null\n";
+/// Removes the tap [`TAP_UP`] made.
+pub const TAP_DOWN: &str = "tunctl -d tap0 >/dev/null\n";
 
 /// What `conformance-fpu` prints in every build: the same bits with or without SSE.
 const FPU_H100: &str = "H(100) bits 0x4014bfdfe4591243";
@@ -337,6 +345,9 @@ pub const CASES: &[Case] = &[
         ],
         ..BASE
     },
+    https::TLS13,
+    https::KEEP_ALIVE,
+    https::TLS12,
 ];
 
 fn check(case: &Case, o: &Outcome) -> Vec<String> {
@@ -411,7 +422,14 @@ pub fn guests(
                 image: image(c.package, c.float)?,
                 options,
                 args: strings(c.args),
-                files: Vec::new(),
+                files: c
+                    .files
+                    .iter()
+                    .map(|(inside, file)| {
+                        (inside.to_string(), morgana_build::morgana_root().join(file))
+                    })
+                    .collect(),
+                tools: strings(c.tools),
                 setup,
                 during: c.during.map(str::to_string),
                 after: c.after.map(str::to_string),
