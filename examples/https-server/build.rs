@@ -19,18 +19,28 @@ fn main() {
     let source = Path::new(&source);
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR is set for build.rs"));
     let store = out.join("cert-store");
-    let _ = std::fs::remove_dir_all(&store);
     if let Err(e) = std::fs::create_dir_all(&store) {
         panic!("{}: {e}", store.display());
     }
-    // A missing entry is left out here and refused at boot, with the rest of bad input.
+    // The copy is kept and a file rewritten only when its bytes change: cargo watches the copy
+    // too (`embed_dir`'s rerun lines), and a fresh copy at every run would make every build of
+    // the package run this script and compile the server again.
     for entry in ENTRIES {
         let from = source.join(entry);
+        let to = store.join(entry);
         println!("cargo:rerun-if-changed={}", from.display());
-        if from.exists()
-            && let Err(e) = std::fs::copy(&from, store.join(entry))
-        {
-            panic!("{}: {e}", from.display());
+        let have = std::fs::read(&to).ok();
+        // A missing entry is left out here and refused at boot, with the rest of bad input.
+        let want = from
+            .exists()
+            .then(|| std::fs::read(&from).unwrap_or_else(|e| panic!("{}: {e}", from.display())));
+        let outcome = match (want, have) {
+            (Some(want), have) if have.as_ref() != Some(&want) => std::fs::write(&to, want),
+            (None, Some(_)) => std::fs::remove_file(&to),
+            _ => Ok(()),
+        };
+        if let Err(e) = outcome {
+            panic!("{}: {e}", to.display());
         }
     }
     if let Err(e) = morgana_kv::build::embed_dir(&store, "certs.rs") {

@@ -166,6 +166,7 @@ macro_rules! case {
                 disks: 0,
                 tools: &[],
                 files: &[],
+                lab_certs: false,
                 end: crate::kvmlab::State::Exited,
                 status: 0,
                 expect: &[Expect::Output($lines)],

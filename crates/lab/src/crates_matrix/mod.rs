@@ -186,7 +186,7 @@ pub fn lab_test(ws: &Workspace, only: Option<&str>) -> Result<()> {
                 float,
             ),
         };
-        guests.extend(suite::guests(&[*case], image)?);
+        guests.extend(suite::guests(ws, &[*case], image)?);
     }
     if !cases.is_empty() {
         let lab = Lab::assemble(ws)?;

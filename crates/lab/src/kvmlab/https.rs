@@ -3,20 +3,85 @@
 //! TLS connection, and TLS 1.2. The soft-float image gets the same checks on the host's KVM
 //! (`tests/hvt/tests/tls.rs`); here the crypto crates take their AES-NI and AVX paths.
 //!
-//! The image embeds the development store (`examples/https-server/certs`: a certificate for
-//! localhost): the clients trust its CA and reach the guest at 10.0.0.2 under the name
-//! localhost (`curl --resolve`, `s_client -servername`). Each script prints one line per check,
-//! built from the clients' own output, which the case compares exactly.
+//! The image embeds a store made for the lab when it is built ([`lab_certs`], by
+//! `morgana-certs`, as `cargo xtask cert` makes one): a certificate for the guest's address,
+//! [`ADDRESS`], whose CA the clients in L1 trust, so they check the server as they would any
+//! other (`curl --cacert CA https://10.0.0.2/`). Each script prints one line per check, built
+//! from the clients' own output, which the case compares exactly.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use morgana_build::baremetal::{self, Float};
+use morgana_build::{Error, Profile, Result, Workspace, io_error};
 
 use super::State;
 use super::suite::{BASE, Case, Expect, TAP_DOWN, TAP_UP};
 
+/// The package the cases boot.
+const PACKAGE: &str = "https-server";
+
+/// The guest's address on L1's tap: the one name of the lab's certificate.
+pub const ADDRESS: &str = "10.0.0.2";
+
+/// Where the lab's CA goes in L1.
+pub const CA_IN_L1: &str = "https/ca.pem";
+
+/// The lab's certificate store, `TARGET/kvmlab/certs` (`ca.pem`, `ca-key.pem`, `chain.pem`
+/// for [`ADDRESS`], `key.pem`), made by `morgana-certs` the first time and kept, so the image
+/// is not rebuilt for a new certificate at every run.
+pub fn lab_certs(ws: &Workspace) -> Result<PathBuf> {
+    let dir = ws.root.join(ws.target_dir()).join("kvmlab").join("certs");
+    let complete = ["ca.pem", "ca-key.pem", "chain.pem", "key.pem"]
+        .iter()
+        .all(|f| dir.join(f).is_file());
+    if !complete {
+        morgana_certs::write_dir(&dir, &[ADDRESS])
+            .map_err(|e| Error::Other(format!("the KVM lab's certificates: {e}")))?;
+    }
+    Ok(dir)
+}
+
+/// The hard-float release `https-server` with [`lab_certs`] embedded (`MORGANA_TLS_CERTS`),
+/// copied to `TARGET/kvmlab/https-server.hvt`, away from the image of the default store; built
+/// once per process (every case of a run boots the same image).
+pub fn lab_image(ws: &Workspace) -> Result<PathBuf> {
+    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(image) = built.as_ref() {
+        return Ok(image.clone());
+    }
+    let certs = lab_certs(ws)?;
+    let target_dir = ws.root.join(ws.target_dir());
+    let hvt = baremetal::hvt(Float::Hard);
+    let mut cmd = hvt.cargo_build(ws, &target_dir)?;
+    cmd.env("MORGANA_TLS_CERTS", &certs).args([
+        "--package",
+        PACKAGE,
+        "--bin",
+        PACKAGE,
+        "--release",
+    ]);
+    hvt.run_build(&mut cmd)?;
+    let elf = target_dir
+        .join(hvt.name)
+        .join(Profile::Release.dir())
+        .join(PACKAGE);
+    let image = target_dir.join("kvmlab").join(format!("{PACKAGE}.hvt"));
+    std::fs::copy(&elf, &image).map_err(|e| io_error(&elf, e))?;
+    morgana_build::symbolize::split_debug_info(&image)?;
+    *built = Some(image.clone());
+    Ok(image)
+}
+
 /// The clients the scripts run.
 const TOOLS: &[&str] = &["curl", "openssl"];
 
-/// The CA and the site's files, copied into L1 (path there, path in Morgana's tree).
+/// The site's files, copied into L1 (path there, path in Morgana's tree); the CA is
+/// [`lab_certs`]'s, at [`CA_IN_L1`].
 const FILES: &[(&str, &str)] = &[
-    ("https/ca.pem", "examples/https-server/certs/ca.pem"),
     (
         "https/site/index.html",
         "examples/http-server/htdocs/index.html",
@@ -32,7 +97,7 @@ const FILES: &[(&str, &str)] = &[
 ];
 
 /// Shell functions for the scripts, and a wait until the server answers (it prints nothing
-/// the scripts could wait for): `c` is curl trusting the CA with localhost at the guest; `get
+/// the scripts could wait for): `c` is curl trusting the lab's CA; `get
 /// PATH FILE [OPTIONS]` prints `PATH: STATUS, the bytes of FILE, PROTOCOL / CIPHER` from
 /// curl's `-w` and `-v` output; `s_client FLAG PATH FILE` sends one request with openssl and
 /// prints its summary's protocol, cipher and verification, and whether the response ends
@@ -40,17 +105,17 @@ const FILES: &[(&str, &str)] = &[
 macro_rules! script {
     ($body:expr) => {
         concat!(
-            r#"c() { curl -s -m 30 --cacert /https/ca.pem --resolve localhost:443:10.0.0.2 "$@"; }
+            r#"c() { curl -s -m 30 --cacert /https/ca.pem "$@"; }
 get() {
   p=$1; f=$2; shift 2
-  code=$(c -v -o /tmp/body -w '%{http_code}' "$@" "https://localhost$p" 2>/tmp/verbose)
+  code=$(c -v -o /tmp/body -w '%{http_code}' "$@" "https://10.0.0.2$p" 2>/tmp/verbose)
   if cmp -s /tmp/body "/https/site/$f"; then same="the bytes of $f"; else same="NOT the bytes of $f"; fi
   echo "$p: $code, $same, $(sed -n 's/^\* SSL connection using //p' /tmp/verbose)"
 }
 s_client() {
-  printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$2" |
-    openssl s_client -brief "$1" -connect 10.0.0.2:443 -servername localhost \
-      -verify_hostname localhost -CAfile /https/ca.pem -verify_return_error -ign_eof \
+  printf 'GET %s HTTP/1.1\r\nHost: 10.0.0.2\r\nConnection: close\r\n\r\n' "$2" |
+    openssl s_client -brief "$1" -connect 10.0.0.2:443 -verify_ip 10.0.0.2 \
+      -CAfile /https/ca.pem -verify_return_error -ign_eof \
       >/tmp/response 2>/tmp/summary
   st=$?
   if tail -c "$(wc -c <"/https/site/$3")" /tmp/response | cmp -s - "/https/site/$3"; then
@@ -58,7 +123,7 @@ s_client() {
   echo "openssl $1: status $st, $(head -n 1 /tmp/response | tr -d '\r'), $same"
   grep -E '^(Protocol version|Ciphersuite|Verification):' /tmp/summary
 }
-for i in $(seq 1 60); do c -o /dev/null https://localhost/ && break; sleep 1; done
+for i in $(seq 1 60); do c -o /dev/null https://10.0.0.2/ && break; sleep 1; done
 "#,
             $body,
             "touch /tmp/stopped; kill $GUEST_PID\n"
@@ -72,7 +137,8 @@ macro_rules! case {
     ($name:expr, $during:expr, $l1:expr $(,)?) => {
         Case {
             name: $name,
-            package: "https-server",
+            package: PACKAGE,
+            lab_certs: true,
             options: &["--mem=64", "--net:service=tap0"],
             args: &["--ipv4=10.0.0.2/24"],
             setup: Some(TAP_UP),
@@ -113,7 +179,7 @@ pub const KEEP_ALIVE: Case = case!(
     "https-server-keep-alive",
     script!(
         "c -v -o /tmp/a -o /tmp/b -w '%{http_code} %{num_connects}\\n' \
-               https://localhost/ https://localhost/css/site.css 2>/tmp/verbose\n\
+               https://10.0.0.2/ https://10.0.0.2/css/site.css 2>/tmp/verbose\n\
              cmp -s /tmp/a /https/site/index.html && echo 'first: the bytes of index.html'\n\
              cmp -s /tmp/b /https/site/css/site.css && echo 'second: the bytes of css/site.css'\n\
              echo \"handshakes: $(grep -c '^\\* SSL connection using TLSv1.3' /tmp/verbose)\"\n\

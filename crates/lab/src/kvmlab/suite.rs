@@ -59,6 +59,9 @@ pub struct Case {
     pub tools: &'static [&'static str],
     /// Files copied into L1, as (path there, path in Morgana's source tree).
     pub files: &'static [(&'static str, &'static str)],
+    /// The image is [`https::lab_image`] (hard-float https-server with a certificate made for
+    /// the lab) and its CA is copied to L1's `/https/ca.pem`.
+    pub lab_certs: bool,
     /// How the tender must end: [`State::Exited`] by itself, or [`State::Stopped`] by the
     /// `during` script (a service that never exits; its status is then not checked).
     pub end: State,
@@ -81,6 +84,7 @@ pub const BASE: Case = Case {
     disks: 0,
     tools: &[],
     files: &[],
+    lab_certs: false,
     end: State::Exited,
     status: 0,
     expect: &[],
@@ -397,9 +401,10 @@ pub fn select(only: Option<&str>) -> Vec<&'static Case> {
         .collect()
 }
 
-/// The guests for `cases`, with images from `image` (the package's name and float mode in,
-/// the image's path out).
+/// The guests for `cases` of workspace `ws`, with images from `image` (the package's name and
+/// float mode in, the image's path out), but [`https::lab_image`] for [`Case::lab_certs`].
 pub fn guests(
+    ws: &Workspace,
     cases: &[&Case],
     mut image: impl FnMut(&str, Float) -> Result<PathBuf>,
 ) -> Result<Vec<Guest>> {
@@ -417,18 +422,26 @@ pub fn guests(
                 );
                 setup = Some(setup.unwrap_or_default() + &make);
             }
+            let mut files: Vec<(String, PathBuf)> = c
+                .files
+                .iter()
+                .map(|(inside, file)| {
+                    (inside.to_string(), morgana_build::morgana_root().join(file))
+                })
+                .collect();
+            let image = if c.lab_certs {
+                let ca = https::lab_certs(ws)?.join("ca.pem");
+                files.push((https::CA_IN_L1.to_string(), ca));
+                https::lab_image(ws)?
+            } else {
+                image(c.package, c.float)?
+            };
             Ok(Guest {
                 name: c.name.to_string(),
-                image: image(c.package, c.float)?,
+                image,
                 options,
                 args: strings(c.args),
-                files: c
-                    .files
-                    .iter()
-                    .map(|(inside, file)| {
-                        (inside.to_string(), morgana_build::morgana_root().join(file))
-                    })
-                    .collect(),
+                files,
                 tools: strings(c.tools),
                 setup,
                 during: c.during.map(str::to_string),
@@ -479,7 +492,7 @@ pub fn test(ws: &Workspace, only: Option<&str>) -> Result<()> {
     if cases.is_empty() {
         return Err(Error::Usage("no kvmlab test matches that package".into()));
     }
-    let guests = guests(&cases, |package, float| {
+    let guests = guests(ws, &cases, |package, float| {
         hvt::build_in(ws, &ws.target_dir(), package, Profile::Release, float)
     })?;
     let lab = Lab::assemble(ws)?;
@@ -560,7 +573,10 @@ mod tests {
     #[test]
     fn many_disks_become_options_and_files() {
         let cases = select(Some("conformance-mft_maxdevices"));
-        let g = guests(&cases, |p, _| Ok(PathBuf::from(format!("{p}.hvt")))).unwrap();
+        let ws = Workspace {
+            root: PathBuf::from("/nonexistent"),
+        };
+        let g = guests(&ws, &cases, |p, _| Ok(PathBuf::from(format!("{p}.hvt")))).unwrap();
         assert_eq!(g[0].options.len(), 64);
         assert_eq!(g[0].options[1], "--block:storage0=/disks/m0");
         assert_eq!(g[0].options[63], "--block:storage62=/disks/m62");
