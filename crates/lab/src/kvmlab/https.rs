@@ -132,25 +132,32 @@ for i in $(seq 1 60); do c -o /dev/null https://10.0.0.2/ && break; sleep 1; don
 }
 
 /// A case of `https-server` named NAME with DURING as its script and L1 as its exact L1
-/// output (a macro: the expectations must be a constant).
+/// output, booted with ARGS (default: the address only) and printing LINE when up (a macro:
+/// the expectations must be a constant).
 macro_rules! case {
     ($name:expr, $during:expr, $l1:expr $(,)?) => {
+        case!(
+            $name,
+            $during,
+            $l1,
+            &["--ipv4=10.0.0.2/24"],
+            "https-server: 3 files, port 443"
+        )
+    };
+    ($name:expr, $during:expr, $l1:expr, $args:expr, $line:expr $(,)?) => {
         Case {
             name: $name,
             package: PACKAGE,
             lab_certs: true,
             options: &["--mem=64", "--net:service=tap0"],
-            args: &["--ipv4=10.0.0.2/24"],
+            args: $args,
             setup: Some(TAP_UP),
             during: Some($during),
             after: Some(TAP_DOWN),
             tools: TOOLS,
             files: FILES,
             end: State::Stopped,
-            expect: &[
-                Expect::Line("https-server: 3 files, port 443", ""),
-                Expect::L1($l1),
-            ],
+            expect: &[Expect::Line($line, ""), Expect::L1($l1)],
             ..BASE
         }
     };
@@ -211,6 +218,32 @@ pub const TLS12: Case = case!(
     ],
 );
 
+/// `--redirect-port=80`: plain HTTP answered with 301 to the same URL over HTTPS (exact head),
+/// followed by curl to the exact file over TLS; no `Host`, 400.
+pub const REDIRECT: Case = case!(
+    "https-server-redirect",
+    script!(
+        "curl -s -m 30 -D - -o /dev/null 'http://10.0.0.2/css/site.css?v=2' | tr -d '\\r' | grep -v '^$'\n\
+         c -L -o /tmp/body -w '%{http_code} %{num_redirects} %{url_effective}\\n' \
+           http://10.0.0.2/css/site.css\n\
+         cmp -s /tmp/body /https/site/css/site.css && echo 'followed: the bytes of css/site.css'\n\
+         echo \"no Host: $(curl -s -m 30 -o /dev/null -w '%{http_code}' -H 'Host:' http://10.0.0.2/)\"\n"
+    ),
+    &[
+        "HTTP/1.1 301 Moved Permanently",
+        "Server: morgana",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Length: 22",
+        "Location: https://10.0.0.2/css/site.css?v=2",
+        "Connection: close",
+        "200 1 https://10.0.0.2/css/site.css",
+        "followed: the bytes of css/site.css",
+        "no Host: 400",
+    ],
+    &["--ipv4=10.0.0.2/24", "--redirect-port=80"],
+    "https-server: 3 files, port 443, redirect from port 80",
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,7 +254,7 @@ mod tests {
         for (_, file) in FILES {
             assert!(root.join(file).is_file(), "{file}");
         }
-        for c in [&TLS13, &KEEP_ALIVE, &TLS12] {
+        for c in [&TLS13, &KEEP_ALIVE, &TLS12, &REDIRECT] {
             let during = c.during.unwrap();
             assert!(during.starts_with("c() {"), "{}", c.name);
             assert!(during.ends_with("touch /tmp/stopped; kill $GUEST_PID\n"));

@@ -352,6 +352,7 @@ pub const CASES: &[Case] = &[
     https::TLS13,
     https::KEEP_ALIVE,
     https::TLS12,
+    https::REDIRECT,
 ];
 
 fn check(case: &Case, o: &Outcome) -> Vec<String> {
