@@ -1,6 +1,6 @@
 //! The hard-float `https-server` under nested KVM against real curl and `openssl s_client` run
 //! in L1 ([`super::tools`] copies the host's): TLS 1.3 with exact bodies, keep-alive on one
-//! TLS connection, and TLS 1.2. The soft-float image gets the same checks on the host's KVM
+//! TLS connection, TLS 1.2, and the redirect from port 80. The soft-float image gets the same checks on the host's KVM
 //! (`tests/hvt/tests/tls.rs`); here the crypto crates take their AES-NI and AVX paths.
 //!
 //! The image embeds a store made for the lab when it is built ([`lab_certs`], by
@@ -21,7 +21,8 @@ use super::suite::{BASE, Case, Expect, TAP_DOWN, TAP_UP};
 /// The package the cases boot.
 const PACKAGE: &str = "https-server";
 
-/// The guest's address on L1's tap: the one name of the lab's certificate.
+/// The guest's address on L1's tap: the one name of the lab's certificate (the scripts spell
+/// it out: they are built with `concat!`).
 pub const ADDRESS: &str = "10.0.0.2";
 
 /// Where the lab's CA goes in L1.
