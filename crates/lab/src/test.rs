@@ -135,7 +135,7 @@ fn kvm_lab(ws: &Workspace, log: &Path, package: Option<&str>, in_full_run: bool)
         prereq::append_line(log, &prereq::skip_line("kvmlab", &reason));
         return Ok(());
     }
-    crates_matrix::lab_test(ws, package)
+    crates_matrix::lab_test(ws, package, log)
 }
 
 /// The closing report for the skip log's `lines`.

@@ -197,6 +197,11 @@ pub fn current_test_name() -> String {
     }
 }
 
+/// The first executable file called `name` on this process's `PATH`.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    find_on_path(name, std::env::var_os("PATH"))
+}
+
 /// The first executable file called `name` in the directories of `path` (a `PATH` value).
 fn find_on_path(name: &str, path: Option<OsString>) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;

@@ -19,16 +19,12 @@ pub fn host_program(name: &str) -> Result<PathBuf> {
     if name.is_empty() || name.contains('/') {
         return Err(Error::Usage(format!("'{name}' is not a program name")));
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            Error::Missing(format!(
-                "{name} is not installed on this machine (scripts/setup-host installs it); \
-                 the KVM lab copies it into L1"
-            ))
-        })
+    morgana_testkit::prereq::find_program(name).ok_or_else(|| {
+        Error::Missing(format!(
+            "{name} is not installed on this machine (scripts/setup-host installs it); \
+             the KVM lab copies it into L1"
+        ))
+    })
 }
 
 /// The files that put `names` into L1, as (path inside L1, host file): each binary at
