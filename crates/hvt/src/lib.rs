@@ -30,6 +30,7 @@ pub mod entropy;
 pub mod memory;
 pub mod mft;
 pub mod notes;
+pub mod rx_pacing;
 pub mod wait;
 
 #[cfg(target_os = "hvt")]
