@@ -27,6 +27,7 @@ extern crate std;
 pub mod clock;
 pub mod cmdline;
 pub mod entropy;
+pub mod line;
 pub mod memory;
 pub mod mft;
 pub mod notes;
