@@ -95,11 +95,12 @@ fn https_server_handshakes_tls_1_3_and_1_2_and_serves_exact_files() {
 }
 
 /// One `GET /css/site.css` over TLS 1.2 with `openssl s_client` from namespace `ns`; asserts
-/// the whole answer.
+/// the whole answer. (`timeout`: a hung `s_client` would otherwise keep the output pipe open
+/// after the time limit has killed the shell.)
 fn get_css_tls12(ns: &Netns, addr: &str) {
     let script = format!(
         "printf 'GET /css/site.css HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' | \
-         openssl s_client -brief -tls1_2 -connect {addr}:443 -servername localhost \
+         timeout 150 openssl s_client -brief -tls1_2 -connect {addr}:443 -servername localhost \
          -verify_hostname localhost -CAfile {CA} -verify_return_error -ign_eof"
     );
     let out = run(
