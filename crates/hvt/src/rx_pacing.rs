@@ -17,9 +17,9 @@
 //!
 //! Leaving the read to `POLL` is only safe if a `POLL` comes: the executor makes one only when
 //! no task is runnable. The stack can keep itself runnable without sending anything (smoltcp
-//! asks to be polled again at once, for instance while a socket waits for the answer to its
-//! neighbour request, and that answer is the frame waiting on the tap); then no `POLL` ever
-//! came, the frame was never read, and the connection hung until a timeout. So a device skips
+//! asks to be polled again at once, seen while a TCP socket waited on its neighbour entry,
+//! and the frames that would have ended the wait sat in the tap); then no `POLL` ever came,
+//! the frames were never read, and the connection hung until a timeout. So a device skips
 //! at most [`MAX_SKIPS_BETWEEN_POLLS`] reads between two `POLL`s of the executor; after that it
 //! reads on every call, as without pacing, until the next `POLL`.
 
