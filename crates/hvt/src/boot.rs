@@ -258,12 +258,10 @@ where
     // that picks SIMD by CPUID may compute wrong results: say so.
     #[cfg(not(target_feature = "sse2"))]
     if cpu::cpuid(1, 0).3 & (1 << 26) != 0 {
-        log(
+        console::log_line(
             LogLevel::Warn,
-            format_args!(
-                "warning: CPUID shows SIMD to this soft-float image; code choosing SIMD by CPUID \
-                 may give wrong results: run it under morgana-hvt on hardware KVM, or hard-float"
-            ),
+            b"warning: CPUID shows SIMD to this soft-float image; code choosing SIMD by CPUID \
+              may give wrong results: run it under morgana-hvt on hardware KVM, or hard-float",
         );
     }
     let Some((heap_start, heap_end)) = heap_range(end, info.mem_size) else {

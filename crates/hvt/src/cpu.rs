@@ -100,12 +100,18 @@ fn gate(handler: u64, ist: u8) -> [u64; 2] {
 // One stub per exception: push a zero error code where the CPU pushes none, push the vector,
 // then join the common path, which saves the general registers (for the call stack and for
 // the tender's core file) and passes the whole frame to `on_trap` on an aligned stack.
+//
+// The stubs are STUB_STRIDE bytes apart in one block aligned to its own size, so that the
+// IDT is filled by adding the stride (see `init`): under instruction emulation (KVM-PVM)
+// every boot instruction counts, and splitting 32 addresses into gate fields cost 700.
 macro_rules! trap_stubs {
     ($($vec:literal: $err:literal),* $(,)?) => {
         global_asm!(
             ".pushsection .text.morgana_traps,\"ax\",@progbits",
+            ".balign 512",
+            "morgana_trap_stubs:",
             $(
-                concat!("morgana_trap_", $vec, ":"),
+                ".balign 16",
                 concat!(".if ", $err, " == 0"),
                 "push 0",
                 ".endif",
@@ -121,11 +127,6 @@ macro_rules! trap_stubs {
             "call {handler}",
             "ud2",
             ".popsection",
-            ".pushsection .rodata.morgana_traps,\"a\",@progbits",
-            ".balign 8",
-            "morgana_trap_table:",
-            $(concat!(".quad morgana_trap_", $vec),)*
-            ".popsection",
             handler = sym on_trap,
         );
     };
@@ -137,9 +138,12 @@ trap_stubs!(
     27: 0, 28: 0, 29: 1, 30: 1, 31: 0,
 );
 
+/// Distance between two stubs; `.balign 16` in the block above.
+const STUB_STRIDE: u64 = 16;
+
 unsafe extern "C" {
-    /// The stubs' addresses, by vector.
-    static morgana_trap_table: [u64; VECTORS];
+    /// The first stub (vector 0); vector v's is `STUB_STRIDE * v` bytes further.
+    static morgana_trap_stubs: u8;
 }
 
 /// Loads our GDT (and reloads every segment register), the TSS and the IDT.
@@ -165,16 +169,21 @@ pub fn init() {
         | (((base >> 24) & 0xFF) << 56);
     t.gdt[4] = base >> 32;
 
-    // SAFETY: the table is a static defined by the stubs above.
-    let stubs = unsafe { &morgana_trap_table };
-    for (vector, &stub) in stubs.iter().enumerate() {
-        let ist = match vector {
-            2 | 8 => 3,
-            _ => 2,
-        };
-        let [low, high] = gate(stub, ist);
-        t.idt[2 * vector] = low;
-        t.idt[2 * vector + 1] = high;
+    // The block of stubs is 32 * 16 bytes aligned to 512, so it never crosses a 64 KiB
+    // boundary: the stubs' addresses differ in their low 16 bits only, and so do their gates'
+    // low words, by the stride.
+    let first = (&raw const morgana_trap_stubs) as u64;
+    debug_assert!(first.is_multiple_of(STUB_STRIDE * VECTORS as u64));
+    let [first_low, high] = gate(first, 2);
+    let mut low = first_low;
+    for pair in t.idt.chunks_exact_mut(2) {
+        pair[0] = low;
+        pair[1] = high;
+        low += STUB_STRIDE;
+    }
+    // NMI and double fault run on their own stack (IST3).
+    for vector in [2, 8] {
+        t.idt[2 * vector] = gate(first + STUB_STRIDE * vector as u64, 3)[0];
     }
 
     let gdtr = DescriptorPointer {

@@ -27,9 +27,11 @@ extern crate std;
 pub mod clock;
 pub mod cmdline;
 pub mod entropy;
+pub mod line;
 pub mod memory;
 pub mod mft;
 pub mod notes;
+pub mod rx_pacing;
 pub mod wait;
 
 #[cfg(target_os = "hvt")]

@@ -7,6 +7,7 @@
 //! returns at once.
 
 use core::cell::RefCell;
+use core::sync::atomic::{AtomicU32, Ordering};
 use core::task::Waker;
 
 use critical_section::Mutex;
@@ -19,6 +20,38 @@ pub const NO_DEADLINE_TIMEOUT_NS: u64 = 3600 * 1_000_000_000;
 
 static WAKERS: Mutex<RefCell<[Option<Waker>; HANDLES]>> =
     Mutex::new(RefCell::new([const { None }; HANDLES]));
+
+/// How many `POLL`s [`wait`] has made (wrapping).
+static POLLS: AtomicU32 = AtomicU32::new(0);
+
+/// How many `POLL`s the executor has made so far (wrapping): a change shows that it went idle.
+pub fn poll_count() -> u32 {
+    POLLS.load(Ordering::Relaxed)
+}
+
+/// Handles a `POLL` reported ready that their device has not yet taken (bit = handle).
+static READY: Mutex<core::cell::Cell<u64>> = Mutex::new(core::cell::Cell::new(0));
+
+/// Records that a `POLL` reported the handles in `ready_set` ready.
+pub fn mark_ready(ready_set: u64) {
+    critical_section::with(|cs| {
+        let r = READY.borrow(cs);
+        r.set(r.get() | ready_set);
+    });
+}
+
+/// Whether a `POLL` reported `handle` ready since the last call for it (which clears it).
+pub fn take_ready(handle: usize) -> bool {
+    let Some(bit) = u32::try_from(handle).ok().and_then(|h| 1u64.checked_shl(h)) else {
+        return false;
+    };
+    critical_section::with(|cs| {
+        let r = READY.borrow(cs);
+        let was = r.get() & bit != 0;
+        r.set(r.get() & !bit);
+        was
+    })
+}
 
 /// Wakes `waker` once NIC `handle` is readable (replacing an earlier waker for it).
 pub fn register(handle: usize, waker: &Waker) {
@@ -45,9 +78,11 @@ pub fn timeout_for(deadline_ns: Option<u64>, now_ns: u64) -> u64 {
 pub fn wait(deadline_ns: Option<u64>) {
     let timeout = timeout_for(deadline_ns, crate::clock::monotonic_ns());
     let ready = crate::hypercall::poll(timeout);
+    POLLS.fetch_add(1, Ordering::Relaxed);
     if ready == 0 {
         return;
     }
+    mark_ready(ready);
     let mut woken: [Option<Waker>; HANDLES] = [const { None }; HANDLES];
     critical_section::with(|cs| {
         let mut table = WAKERS.borrow_ref_mut(cs);
@@ -64,6 +99,16 @@ pub fn wait(deadline_ns: Option<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readiness_is_taken_once_per_report() {
+        mark_ready(1 << 3 | 1 << 63);
+        assert!(take_ready(3));
+        assert!(!take_ready(3));
+        assert!(take_ready(63));
+        assert!(!take_ready(64));
+        assert!(!take_ready(usize::MAX));
+    }
 
     #[test]
     fn timeouts_are_relative_and_never_negative() {

@@ -94,6 +94,57 @@ fn https_server_handshakes_tls_1_3_and_1_2_and_serves_exact_files() {
     assert!(guest.is_running(), "the guest is still serving");
 }
 
+/// One `GET /css/site.css` over TLS 1.2 with `openssl s_client` from namespace `ns`; asserts
+/// the whole answer. (`timeout`: a hung `s_client` would otherwise keep the output pipe open
+/// after the time limit has killed the shell.)
+fn get_css_tls12(ns: &Netns, addr: &str) {
+    let script = format!(
+        "printf 'GET /css/site.css HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' | \
+         timeout 150 openssl s_client -brief -tls1_2 -connect {addr}:443 -servername localhost \
+         -verify_hostname localhost -CAfile {CA} -verify_return_error -ign_eof"
+    );
+    let out = run(
+        ns.command("sh").args(["-c", &script]),
+        Duration::from_secs(180),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("HTTP/1.1 200 OK\r\n") && out.stdout.ends_with(CSS),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A connection that comes more than a minute after the last one, when the guest's stack has
+/// forgotten the host's MAC address (its neighbour cache keeps entries 60 s). It once hung
+/// until the client gave up: the stack kept itself runnable without sending, the executor
+/// never went idle to make a `POLL`, and the receive path, which left its reads to `POLL`,
+/// never took the client's frames from the tap.
+#[test]
+fn https_server_answers_a_connection_after_a_minute_idle() {
+    require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("openssl"));
+    let ns = Netns::new("hvttlsidle");
+    ns.add_tap("mgtap0", 1500, Some("10.79.7.1/24"));
+    let mut guest = Process::start(
+        ns.command(tender())
+            .args(["--mem=64", "--net:service=mgtap0"])
+            .arg(image("https-server"))
+            .args(["--ipv4=10.79.7.2/24"]),
+    );
+    loop {
+        let (_, line) = guest
+            .next_line(Duration::from_secs(120))
+            .expect("the guest starts");
+        if line.starts_with("https-server:") {
+            break;
+        }
+    }
+    get_css_tls12(&ns, "10.79.7.2");
+    std::thread::sleep(Duration::from_secs(70));
+    get_css_tls12(&ns, "10.79.7.2");
+    assert!(guest.is_running(), "the guest is still serving");
+}
+
 /// What `conformance-tls` prints: known answers of the provider, then a handshake per suite.
 const CONFORMANCE_TLS: &[&str] = &[
     "record TLS13_AES_256_GCM_SHA384 ok",

@@ -62,6 +62,41 @@ pub(crate) fn exits_with(
         .ok_or_else(|| Error::Other(format!("no exit count in the tender's report: {stderr}")))
 }
 
+/// Frames that crossed tap `tap0` of `ns` so far, both ways (the kernel's interface counters,
+/// read inside the namespace).
+fn tap_frames(ns: &Netns) -> Result<u64> {
+    let mut total = 0;
+    for counter in ["rx_packets", "tx_packets"] {
+        let path = format!("/sys/class/net/tap0/statistics/{counter}");
+        let out = ns
+            .command("cat")
+            .arg(&path)
+            .output()
+            .map_err(|source| Error::Spawn {
+                program: "cat".into(),
+                source,
+            })?;
+        total += String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| Error::Other(format!("no frame count in {path}")))?;
+    }
+    Ok(total)
+}
+
+/// [`exits_with`], and the frames on the tap during the run.
+fn exits_and_frames(
+    ns: &Netns,
+    tender: &Path,
+    image: &Path,
+    addr: &str,
+    work: &dyn Fn() -> Result<()>,
+) -> Result<(u64, u64)> {
+    let before = tap_frames(ns)?;
+    let exits = exits_with(ns, tender, image, 32, addr, work)?;
+    Ok((exits, tap_frames(ns)? - before))
+}
+
 /// `cargo xtask bench exits`: [`report`] on a tap `tap0` (10.78.0.1/24) in a namespace of its
 /// own (root).
 pub fn run(ws: &Workspace) -> Result<()> {
@@ -97,19 +132,20 @@ pub fn report(ws: &Workspace, ns: &Netns) -> Result<()> {
     let idle = || Ok(());
     let http_idle = exits_with(ns, &tender, &http, 32, "10.78.0.2:80", &idle)?;
     let http_busy = exits_with(ns, &tender, &http, 32, "10.78.0.2:80", &|| curl(REQUESTS))?;
-    let http_one = exits_with(ns, &tender, &http, 32, "10.78.0.2:80", &|| curl(1))?;
-    let http_more = exits_with(ns, &tender, &http, 32, "10.78.0.2:80", &|| {
-        curl(1 + REQUESTS)
-    })?;
+    let (http_one, frames_one) = exits_and_frames(ns, &tender, &http, "10.78.0.2:80", &|| curl(1))?;
+    let (http_more, frames_more) =
+        exits_and_frames(ns, &tender, &http, "10.78.0.2:80", &|| curl(1 + REQUESTS))?;
     let echo_idle = exits_with(ns, &tender, &echo, 32, "10.78.0.2:7", &idle)?;
     let echo_busy = exits_with(ns, &tender, &echo, 32, "10.78.0.2:7", &echo_client)?;
     println!(
         "hvt VM exits (tender --stats)\nhttp-server: {:.1} exits per request ({REQUESTS} requests on one connection: {http_busy} exits, {http_idle} without them)\n\
-         http-server steady state: {:.2} exits per request ({} requests on one connection: {http_more} exits, 1 request: {http_one})\n\
+         http-server steady state: {:.2} exits per request ({} requests on one connection: {http_more} exits, 1 request: {http_one}); \
+         {:.2} frames per request on the tap ({frames_more} and {frames_one})\n\
          echo-server: {:.1} exits per echoed KiB ({ECHO_KIB} KiB on one connection: {echo_busy} exits, {echo_idle} without them)",
         http_busy.saturating_sub(http_idle) as f64 / REQUESTS as f64,
         http_more.saturating_sub(http_one) as f64 / REQUESTS as f64,
         1 + REQUESTS,
+        frames_more.saturating_sub(frames_one) as f64 / REQUESTS as f64,
         echo_busy.saturating_sub(echo_idle) as f64 / ECHO_KIB as f64,
     );
     Ok(())
