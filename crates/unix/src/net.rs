@@ -287,9 +287,10 @@ impl NetDevice for Net {
     fn poll_transmit(&mut self, cx: &mut Context<'_>, frame: &[u8]) -> Poll<Result<(), NetError>> {
         check_frame_len(frame.len(), self.max_frame_len())?;
         let fd = self.tap()?;
+        let full_len = self.max_frame_len();
         match self
             .coalescer
-            .push(frame, &mut |hdr, f| write_frame(fd, hdr, f))
+            .push(frame, full_len, &mut |hdr, f| write_frame(fd, hdr, f))
         {
             Ok(()) => {
                 if !self.coalescer.is_empty() {

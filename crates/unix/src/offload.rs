@@ -210,24 +210,46 @@ impl Coalescer {
     }
 
     /// Takes `frame`: holds it back to be joined with the next ones, or, for a frame that
-    /// cannot be joined, writes everything held back and then the frame. On an error the
-    /// frame was not taken, and frames not yet written stay held back.
-    pub fn push(&mut self, frame: &[u8], write: &mut WriteFrame<'_>) -> io::Result<()> {
+    /// cannot be joined, writes everything held back and then the frame. Only a segment of
+    /// `full_len` bytes (a frame as large as the link takes) is held back: a shorter one
+    /// ends its run, so it goes out at once, joined to its connection's held-back segments if
+    /// it follows them (a lone reply is never delayed). On `WouldBlock` the frame was not
+    /// taken and frames not yet written stay held back; another error lost the frame (with
+    /// the segments it was joined to), as a busy Ethernet link would.
+    pub fn push(
+        &mut self,
+        frame: &[u8],
+        full_len: usize,
+        write: &mut WriteFrame<'_>,
+    ) -> io::Result<()> {
         let Some(seg) = data_segment(frame) else {
             self.flush(write)?;
             return write(&PLAIN, frame);
         };
+        let full = frame.len() == full_len;
         if let Some(i) = self.flows.iter().position(|f| {
             f.hdr_len == seg.hdr_len
                 && f.frame[ETH_LEN + 12..TCP_AT + 4] == frame[ETH_LEN + 12..TCP_AT + 4]
         }) {
             if self.flows[i].accepts(frame, &seg) {
                 self.flows[i].append(frame, &seg);
-                return Ok(());
+                if full {
+                    return Ok(());
+                }
+                // The frame is taken either way: a device without room keeps it held back.
+                return match self.send(i, write) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+                    other => other,
+                };
             }
             self.send(i, write)?;
+        } else if !full {
+            return write(&PLAIN, frame);
         } else if self.flows.len() == MAX_FLOWS {
             self.flush(write)?;
+        }
+        if !full {
+            return write(&PLAIN, frame);
         }
         let mut buf = self.spare.pop().unwrap_or_default();
         buf.clear();
@@ -270,6 +292,9 @@ impl Coalescer {
 mod tests {
     use super::*;
 
+    /// The frame length the tests treat as full-size: 100 bytes of payload.
+    const FULL: usize = TCP_AT + 20 + 100;
+
     /// A TCP/IPv4 frame from 10.0.0.2:7 to 10.0.0.1:5000 with `payload` and `flags`.
     fn segment(seq: u32, payload: &[u8], flags: u8) -> Vec<u8> {
         let mut f = vec![0u8; TCP_AT + 20];
@@ -299,7 +324,7 @@ mod tests {
             Ok(())
         };
         for f in frames {
-            c.push(f, &mut write).unwrap();
+            c.push(f, FULL, &mut write).unwrap();
         }
         c.flush(&mut write).unwrap();
         out
@@ -375,16 +400,35 @@ mod tests {
         let mut refuse = |_: &[u8; VNET_HDR_LEN], _: &[u8]| -> io::Result<()> {
             Err(io::ErrorKind::WouldBlock.into())
         };
-        c.push(&segment(0, &full, TCP_ACK), &mut refuse).unwrap();
-        c.push(&segment(100, &short, TCP_ACK), &mut refuse).unwrap();
-        // After a short segment the run is over: the next one needs a write, which fails.
-        let third = segment(110, &full, TCP_ACK);
-        assert!(c.push(&third, &mut refuse).is_err());
+        c.push(&segment(0, &full, TCP_ACK), FULL, &mut refuse)
+            .unwrap();
+        c.push(&segment(100, &full, TCP_ACK), FULL, &mut refuse)
+            .unwrap();
+        // A short segment ends the run: the joined frame goes out at once; refused, it is
+        // kept (the short segment with it) until the next flush.
+        let short_seg = segment(200, &short, TCP_ACK | TCP_PSH);
+        c.push(&short_seg, FULL, &mut refuse).unwrap();
         assert!(!c.is_empty());
-        let out = collect(&mut c, &[third]);
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[0].1.len(), TCP_AT + 20 + 110);
-        assert_eq!(out[1], (PLAIN, segment(110, &full, TCP_ACK)));
+        // A segment that needs a write first is not taken while the device refuses.
+        assert!(
+            c.push(&segment(0, &short, TCP_ACK | 0x01), FULL, &mut refuse)
+                .is_err()
+        );
+        let out = collect(&mut c, &[]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].1.len(), TCP_AT + 20 + 210);
+        assert_eq!(out[0].0[4..6], 100u16.to_le_bytes());
+        // A lone short segment (a reply) is written at once, never held back.
+        let mut c = Coalescer::default();
+        let mut sent = Vec::new();
+        let mut keep = |h: &[u8; VNET_HDR_LEN], f: &[u8]| {
+            sent.push((*h, f.to_vec()));
+            Ok(())
+        };
+        c.push(&segment(0, &short, TCP_ACK | TCP_PSH), FULL, &mut keep)
+            .unwrap();
+        assert!(c.is_empty());
+        assert_eq!(sent, vec![(PLAIN, segment(0, &short, TCP_ACK | TCP_PSH))]);
     }
 
     #[test]
