@@ -227,10 +227,13 @@ impl Coalescer {
             return write(&PLAIN, frame);
         };
         let full = frame.len() == full_len;
-        if let Some(i) = self.flows.iter().position(|f| {
-            f.hdr_len == seg.hdr_len
-                && f.frame[ETH_LEN + 12..TCP_AT + 4] == frame[ETH_LEN + 12..TCP_AT + 4]
-        }) {
+        // The connection (addresses and ports) finds its held-back segments, whatever their
+        // headers' length, so that its frames keep their order.
+        if let Some(i) = self
+            .flows
+            .iter()
+            .position(|f| f.frame[ETH_LEN + 12..TCP_AT + 4] == frame[ETH_LEN + 12..TCP_AT + 4])
+        {
             if self.flows[i].accepts(frame, &seg) {
                 self.flows[i].append(frame, &seg);
                 if full {
@@ -429,6 +432,19 @@ mod tests {
             .unwrap();
         assert!(c.is_empty());
         assert_eq!(sent, vec![(PLAIN, segment(0, &short, TCP_ACK | TCP_PSH))]);
+    }
+
+    #[test]
+    fn a_segment_with_other_options_leaves_after_what_its_connection_held_back() {
+        let held = segment(0, &[1u8; 100], TCP_ACK);
+        // The next segment carries 4 bytes of options (NOPs): headers of another length.
+        let mut next = segment(100, &[], TCP_ACK);
+        next[TCP_AT + 12] = 6 << 4;
+        next.extend_from_slice(&[1, 1, 1, 1]);
+        next.extend_from_slice(&[2u8; 100]);
+        next[ETH_LEN + 2..ETH_LEN + 4].copy_from_slice(&144u16.to_be_bytes());
+        let out = collect(&mut Coalescer::default(), &[held.clone(), next.clone()]);
+        assert_eq!(out, vec![(PLAIN, held), (PLAIN, next)]);
     }
 
     #[test]
