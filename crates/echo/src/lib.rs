@@ -16,13 +16,16 @@ use embassy_executor::Spawner;
 use embassy_time::{Duration, with_timeout};
 use morgana_rt::args::{ArgError, BootArgs, Seconds};
 use morgana_tcpip::embedded_io_async::{Read, Write};
-use morgana_tcpip::{SocketBuffers, Stack, TcpListener};
+use morgana_tcpip::{BULK_BUFFER_SIZE, SocketBuffers, Stack, TcpListener};
 
 /// How long a closing connection may take to get its FIN acknowledged before it is reset.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Bytes read and written back at a time.
-pub const ECHO_CHUNK: usize = 16 * 1024;
+/// The most bytes read and written back at a time: each piece is a pair of system calls on
+/// the host's TCP/IP, which does best with the 64 KiB pieces Linux's own echo uses. On the
+/// direct stack a piece is at most what the receive buffer holds, so the pool's tasks use
+/// the smaller of this and [`EchoConfig::buffer_size`].
+pub const ECHO_CHUNK: usize = 64 * 1024;
 
 /// The service's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +36,8 @@ pub struct EchoConfig {
     pub idle_timeout: Duration,
     /// Connections served at once.
     pub connections: usize,
-    /// Receive and transmit buffer size per connection, in bytes.
+    /// Receive and transmit buffer size per connection, in bytes (direct stack only; the
+    /// host's TCP/IP sizes its own).
     pub buffer_size: usize,
 }
 
@@ -43,20 +47,38 @@ impl Default for EchoConfig {
             port: 7,
             idle_timeout: Duration::from_secs(60),
             connections: 64,
-            buffer_size: 16 * 1024,
+            buffer_size: BULK_BUFFER_SIZE,
         }
     }
 }
 
 impl EchoConfig {
-    /// Reads `--port=PORT` (default 7) and `--idle-timeout=SECONDS` (default 60) from `args`.
+    /// Reads `--port=PORT` (default 7), `--idle-timeout=SECONDS` (default 60) and
+    /// `--buffer-size=BYTES` (default [`BULK_BUFFER_SIZE`]) from `args`.
     pub fn from_args(args: &mut BootArgs<'_>) -> Result<Self, ArgError> {
         let mut config = EchoConfig::default();
         config.port = args.with_default("port", config.port)?;
         if let Some(Seconds(s)) = args.optional("idle-timeout")? {
             config.idle_timeout = Duration::from_secs(u64::from(s));
         }
+        if let Some(BufferSize(n)) = args.optional("buffer-size")? {
+            config.buffer_size = n;
+        }
         Ok(config)
+    }
+}
+
+/// A boot argument value that is a socket buffer size in bytes, 1 KiB to 16 MiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BufferSize(usize);
+
+impl core::str::FromStr for BufferSize {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.parse::<usize>() {
+            Ok(n) if (1024..=16 << 20).contains(&n) => Ok(BufferSize(n)),
+            _ => Err("expected a buffer size in bytes, from 1024 to 16777216"),
+        }
     }
 }
 
@@ -81,11 +103,12 @@ impl fmt::Display for Ending {
     }
 }
 
-/// Echoes a connection until it ends; returns how, and the bytes echoed. The caller closes it.
-pub async fn echo<S: Read + Write>(socket: &mut S, idle: Duration) -> (Ending, u64) {
+/// Echoes a connection until it ends, `chunk` bytes at a time at most; returns how, and the
+/// bytes echoed. The caller closes it.
+pub async fn echo<S: Read + Write>(socket: &mut S, idle: Duration, chunk: usize) -> (Ending, u64) {
     // Large reads and writes: each one is a system call on the host's TCP/IP, so 2 KiB pieces
     // cost a third of the throughput. Allocated per connection, so idle tasks hold none.
-    let mut buf = alloc::vec![0u8; ECHO_CHUNK];
+    let mut buf = alloc::vec![0u8; chunk.max(1)];
     let mut total = 0u64;
     let ending = loop {
         let n = match with_timeout(idle, socket.read(&mut buf)).await {
@@ -105,8 +128,9 @@ pub async fn echo<S: Read + Write>(socket: &mut S, idle: Duration) -> (Ending, u
 
 /// One task of the pool: accept, echo, close, forever.
 async fn serve(listener: TcpListener, config: EchoConfig) {
-    let mut buffers = SocketBuffers::new(config.buffer_size, config.buffer_size);
     loop {
+        // Fresh buffers for each connection, freed when it ends.
+        let mut buffers = SocketBuffers::new(config.buffer_size, config.buffer_size);
         let mut socket = match listener.accept(&mut buffers).await {
             Ok(socket) => socket,
             Err(e) => {
@@ -115,7 +139,8 @@ async fn serve(listener: TcpListener, config: EchoConfig) {
             }
         };
         let peer = socket.remote_endpoint();
-        let (ending, bytes) = echo(&mut socket, config.idle_timeout).await;
+        let chunk = ECHO_CHUNK.min(config.buffer_size);
+        let (ending, bytes) = echo(&mut socket, config.idle_timeout, chunk).await;
         socket.close_gracefully(CLOSE_TIMEOUT).await;
         log::debug!("echo: {peer:?}: {bytes} bytes, {ending}");
     }
@@ -141,10 +166,13 @@ mod tests {
 
     #[test]
     fn arguments_and_defaults() {
-        let mut p = BootArgs::parse(["--port=7007", "--idle-timeout=3"]);
+        let mut p = BootArgs::parse(["--port=7007", "--idle-timeout=3", "--buffer-size=131072"]);
         let c = EchoConfig::from_args(&mut p).unwrap();
         p.finish().unwrap();
-        assert_eq!((c.port, c.idle_timeout), (7007, Duration::from_secs(3)));
+        assert_eq!(
+            (c.port, c.idle_timeout, c.buffer_size),
+            (7007, Duration::from_secs(3), 131_072)
+        );
         let c = EchoConfig::from_args(&mut BootArgs::parse::<[&str; 0]>([])).unwrap();
         assert_eq!(c, EchoConfig::default());
         let err = EchoConfig::from_args(&mut BootArgs::parse(["--idle-timeout=0"])).unwrap_err();
@@ -152,5 +180,18 @@ mod tests {
             err.to_string(),
             "malformed boot argument --idle-timeout=0: expected a whole number of seconds, at least 1"
         );
+        for bad in [
+            "--buffer-size=1023",
+            "--buffer-size=16777217",
+            "--buffer-size=64k",
+        ] {
+            let err = EchoConfig::from_args(&mut BootArgs::parse([bad])).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                alloc::format!(
+                    "malformed boot argument {bad}: expected a buffer size in bytes, from 1024 to 16777216"
+                )
+            );
+        }
     }
 }

@@ -21,7 +21,7 @@ pub const USAGE: &str =
                                                  host names and IP addresses NAME (PEM files in
                                                  DIR, default target/certs; the CA is reused)
   bench KIND                                     benchmarks, KIND one of: net (root, wrk,
-                                                 nginx); tls (the same over TLS 1.3); boot (hvt
+                                                 nginx; [--echo] for the echo part only); tls (the same over TLS 1.3); boot (hvt
                                                  images, [--runs N]); size (stripped example
                                                  images); exits (hvt VM exits per request,
                                                  root); xen (the lab); frame-pointers (their

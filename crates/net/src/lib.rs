@@ -119,6 +119,13 @@ pub trait NetDevice {
         self.mtu() + ETHERNET_HEADER_LEN
     }
 
+    /// The largest frame [`poll_receive`](Self::poll_receive) may return, header included:
+    /// [`max_frame_len`](Self::max_frame_len) unless the host joins received TCP segments
+    /// into larger frames (the unix backend's taps, which take up to 64 KiB packets).
+    fn max_receive_len(&self) -> usize {
+        self.max_frame_len()
+    }
+
     /// True for a device that stands for the host's own TCP/IP instead of an Ethernet link (the
     /// unix backend's `--net:NAME=socket`). Such a device moves no frames (both poll methods
     /// fail); a TCP/IP stack given one serves its sockets with the host's sockets instead.
@@ -128,7 +135,7 @@ pub trait NetDevice {
 
     /// Receives one frame into `buf` without blocking.
     ///
-    /// `buf` must hold at least [`max_frame_len`](Self::max_frame_len) bytes, otherwise the
+    /// `buf` must hold at least [`max_receive_len`](Self::max_receive_len) bytes, otherwise the
     /// result is [`NetError::BufferTooSmall`] and no frame is consumed. On `Ready(Ok(n))` the
     /// first `n` bytes of `buf` are one whole frame. On `Pending` the waker in `cx` is
     /// registered and is woken when a frame may have arrived.

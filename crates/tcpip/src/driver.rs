@@ -1,8 +1,9 @@
 //! The adapter from a [`NetDevice`] to [`embassy_net_driver::Driver`].
 //!
 //! embassy-net asks its driver for *tokens*: a receive token holds one received frame, a
-//! transmit token lends a buffer that becomes one frame. [`DeviceDriver`] keeps one receive and
-//! one transmit buffer of [`NetDevice::max_frame_len`] bytes and moves frames through the
+//! transmit token lends a buffer that becomes one frame. [`DeviceDriver`] keeps one receive
+//! buffer of [`NetDevice::max_receive_len`] and one transmit buffer of
+//! [`NetDevice::max_frame_len`] bytes and moves frames through the
 //! device's non-blocking `poll_receive`/`poll_transmit`, so the stack's runner task sleeps on the
 //! device's wakers like any other task.
 //!
@@ -35,13 +36,14 @@ pub struct DeviceDriver<D> {
 }
 
 impl<D: NetDevice> DeviceDriver<D> {
-    /// Wraps `device`; allocates two buffers of its maximum frame length.
+    /// Wraps `device`; allocates a receive buffer of its largest received frame and a
+    /// transmit buffer of its maximum frame length.
     pub fn new(device: D) -> Self {
-        let len = device.max_frame_len();
+        let (rx, tx) = (device.max_receive_len(), device.max_frame_len());
         DeviceDriver {
             device,
-            rx: vec![0; len],
-            tx: vec![0; len],
+            rx: vec![0; rx],
+            tx: vec![0; tx],
             tx_pending: None,
         }
     }

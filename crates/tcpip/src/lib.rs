@@ -53,7 +53,7 @@ pub use embassy_net::{
     icmp, tcp, udp,
 };
 pub use embedded_io_async;
-pub use socket::{SocketBuffers, SocketError, TcpListener, TcpStream};
+pub use socket::{BULK_BUFFER_SIZE, SocketBuffers, SocketError, TcpListener, TcpStream};
 
 use embassy_executor::{SpawnError, Spawner};
 use embassy_net::StackResources;

@@ -5,7 +5,7 @@
 //! | console | standard output (error reports on standard error)           |
 //! | clock   | `clock_gettime(CLOCK_MONOTONIC / CLOCK_REALTIME)`            |
 //! | entropy | `getrandom(2)`                                              |
-//! | net     | a TAP device (`/dev/net/tun`, `IFF_TAP | IFF_NO_PI`), or the host's own TCP/IP (`--net:NAME=socket`, [`sockets`]) |
+//! | net     | a TAP device (`/dev/net/tun`, `IFF_TAP | IFF_NO_PI | IFF_VNET_HDR`), or the host's own TCP/IP (`--net:NAME=socket`, [`sockets`]) |
 //! | block   | a file, with `pread`/`pwrite`                               |
 //! | wait    | `ppoll(2)` on the tap and socket descriptors with the timer deadline |
 //!
@@ -22,6 +22,7 @@ pub mod console;
 pub mod devices;
 pub mod entropy;
 pub mod net;
+pub mod offload;
 pub mod sockets;
 pub mod wait;
 

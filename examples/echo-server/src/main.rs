@@ -1,7 +1,7 @@
 //! TCP echo (RFC 862) on `--port` (default 7) for many clients at once.
 //!
 //! ```text
-//! echo-server --net:service=TAP -- [--ipv4=ADDR/PREFIX ...] [--port=7] [--idle-timeout=60]
+//! echo-server --net:service=TAP -- [--ipv4=ADDR/PREFIX ...] [--port=7] [--idle-timeout=60] [--buffer-size=BYTES]
 //! ```
 //!
 //! Network arguments are those of `morgana-tcpip`; a bad one ends the unikernel with one

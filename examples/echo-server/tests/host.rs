@@ -52,6 +52,34 @@ fn fifty_clients_on_loopback_are_echoed_by_an_ordinary_user() {
     assert!(server.is_running());
 }
 
+/// 64 MiB on one connection through the host's TCP/IP come back exactly, with the host's
+/// window scaling.
+#[test]
+fn a_large_transfer_is_echoed_exactly() {
+    require!(Prereq::Tool("ss"));
+    let port = free_port();
+    let mut server = Process::start(std::process::Command::new(EXE).args([
+        "--net:service=socket".to_string(),
+        "--".to_string(),
+        format!("--port={port}"),
+    ]));
+    server.wait_for_line("echo-server:", Duration::from_secs(10));
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let mut scales = Vec::new();
+    let (sent, got, len) = common::bulk_exchange(addr, || {
+        scales = common::window_scales(&mut std::process::Command::new("ss"), &addr.to_string());
+    });
+    // The client's socket, the one whose destination is the server's port.
+    assert_eq!(scales.len(), 1, "{scales:?}");
+    assert!(
+        scales.iter().all(|&(snd, rcv)| snd > 0 && rcv > 0),
+        "{scales:?}"
+    );
+    assert_eq!(len, common::BULK_BYTES);
+    assert_eq!(got, sent, "the echo differs from what was sent");
+    assert!(server.is_running());
+}
+
 #[test]
 fn a_port_already_in_use_is_one_error_line() {
     let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");

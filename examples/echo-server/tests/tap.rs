@@ -35,6 +35,30 @@ fn fifty_concurrent_connections_are_echoed_and_closed_cleanly() {
     assert!(server.is_running());
 }
 
+/// 64 MiB on one connection come back exactly (same hash, same length), with window scaling
+/// negotiated: the server's 64 KiB receive buffer is announced with a shift of 1.
+#[test]
+fn a_large_transfer_is_echoed_exactly_with_window_scaling() {
+    require!(Prereq::Tap, Prereq::Tool("ss"));
+    let ns = Netns::new("echobulk");
+    let mut server = start(&ns, &[]);
+    let addr: SocketAddr = ADDR.parse().unwrap();
+    let mut ss = ns.command("ss");
+    let scales = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = scales.clone();
+    let (sent, got, len) = ns.enter(move || {
+        common::bulk_exchange(addr, move || {
+            *seen.lock().unwrap() = common::window_scales(&mut ss, "10.77.0.2");
+        })
+    });
+    assert_eq!(len, common::BULK_BYTES);
+    assert_eq!(got, sent, "the echo differs from what was sent");
+    let scales = scales.lock().unwrap().clone();
+    assert_eq!(scales.len(), 1, "one connection: {scales:?}");
+    assert_eq!(scales[0].0, 1, "the server's window shift");
+    assert!(server.is_running());
+}
+
 #[test]
 fn an_idle_client_is_dropped_while_others_are_served() {
     require!(Prereq::Tap);

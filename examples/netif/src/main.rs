@@ -18,7 +18,7 @@ async fn app(_spawner: morgana::Spawner) -> Result<(), morgana::Error> {
 
     let mut net = morgana::net::acquire(SERVICE)?;
     morgana::println!("service: mac {} mtu {}", net.mac(), net.mtu());
-    let mut buf = vec![0u8; net.max_frame_len()];
+    let mut buf = vec![0u8; net.max_receive_len()];
     for i in 0..frames {
         let n = morgana::net::receive(&mut net, &mut buf).await?;
         let mut src = [0u8; 6];

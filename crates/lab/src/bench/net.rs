@@ -50,7 +50,8 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<ExitCode> {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["net"] => net(ws),
+        ["net"] => net(ws, false),
+        ["net", "--echo"] => net(ws, true),
         ["__echo-server", addr] => linux_echo_server(addr),
         ["__echo-client", addr, secs, conns] => {
             let secs = secs
@@ -283,9 +284,16 @@ pub(crate) fn nginx_conf(
     Ok(conf)
 }
 
-/// `cargo xtask bench net`.
-fn net(ws: &Workspace) -> Result<ExitCode> {
+/// `cargo xtask bench net`; with `echo_only` (`bench net --echo`) only the echo throughput.
+fn net(ws: &Workspace, echo_only: bool) -> Result<ExitCode> {
     need_tool("ip", "apt-get install iproute2")?;
+    if echo_only {
+        let echo_server = unix::build(ws, "echo-server", Profile::Release)?;
+        let me = std::env::current_exe().map_err(|e| Error::Other(format!("own path: {e}")))?;
+        let lab = Lab::new()?;
+        print_echo(echo(&lab, &echo_server, &me)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     need_tool("wrk", "apt-get install wrk")?;
     need_tool("nginx", "apt-get install nginx-light")?;
     let http_server = unix::build(ws, "http-server", Profile::Release)?;
@@ -330,41 +338,10 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
     drop((uni_http, host_http, nginx));
     let (uni, host, lin) = (median_http(&uni), median_http(&host), median_http(&lin));
 
-    // Echo throughput.
-    let uni_echo = {
-        let mut cmd = lab.client.command(&echo_server);
-        cmd.args(["--net:service=tap0", "--", "--ipv4=10.78.0.2/24"]);
-        start(cmd)?
-    };
-    wait_listening(&lab.client, "10.78.0.2:7")?;
-    let host_echo = {
-        let mut cmd = lab.server.command(&echo_server);
-        cmd.args([
-            "--net:service=socket",
-            "--",
-            "--ipv4=10.79.0.2/24",
-            "--port=7007",
-        ]);
-        start(cmd)?
-    };
-    wait_listening(&lab.client, "10.79.0.2:7007")?;
-    let linux_echo = {
-        let mut cmd = lab.server.command(&me);
-        cmd.args(["bench", "__echo-server", "10.79.0.2:7"]);
-        start(cmd)?
-    };
-    wait_listening(&lab.client, "10.79.0.2:7")?;
-    let (mut uni_mb, mut host_mb, mut lin_mb) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..RUNS {
-        uni_mb.push(echo_rate(&lab, &me, "10.78.0.2:7")?);
-        host_mb.push(echo_rate(&lab, &me, "10.79.0.2:7007")?);
-        lin_mb.push(echo_rate(&lab, &me, "10.79.0.2:7")?);
-    }
-    drop((uni_echo, host_echo, linux_echo));
+    let echo_rates = echo(&lab, &echo_server, &me)?;
     let _ = std::fs::remove_dir_all(&tmp);
     // The same services as hvt guests on the same tap: exits, not times.
     let hvt_exits = super::hvt_net::report(ws, &lab.client);
-    let (uni_mb, host_mb, lin_mb) = (median(&uni_mb), median(&host_mb), median(&lin_mb));
 
     println!("network benchmark: median of {RUNS} runs of {SECONDS} s each");
     println!(
@@ -387,8 +364,52 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
         uni.rps / lin.rps,
         host.rps / lin.rps
     );
+    print_echo(echo_rates);
+    if let Err(e) = hvt_exits {
+        println!("hvt VM exits: not measured: {e}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Echo throughput in MB/s, medians of [`RUNS`]: echo-server on the tap, echo-server on the
+/// host's TCP/IP, the Linux echo server; runs alternate between the three.
+fn echo(lab: &Lab, echo_server: &Path, me: &Path) -> Result<(f64, f64, f64)> {
+    let uni_echo = {
+        let mut cmd = lab.client.command(echo_server);
+        cmd.args(["--net:service=tap0", "--", "--ipv4=10.78.0.2/24"]);
+        start(cmd)?
+    };
+    wait_listening(&lab.client, "10.78.0.2:7")?;
+    let host_echo = {
+        let mut cmd = lab.server.command(echo_server);
+        cmd.args([
+            "--net:service=socket",
+            "--",
+            "--ipv4=10.79.0.2/24",
+            "--port=7007",
+        ]);
+        start(cmd)?
+    };
+    wait_listening(&lab.client, "10.79.0.2:7007")?;
+    let linux_echo = {
+        let mut cmd = lab.server.command(me);
+        cmd.args(["bench", "__echo-server", "10.79.0.2:7"]);
+        start(cmd)?
+    };
+    wait_listening(&lab.client, "10.79.0.2:7")?;
+    let (mut uni_mb, mut host_mb, mut lin_mb) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        uni_mb.push(echo_rate(lab, me, "10.78.0.2:7")?);
+        host_mb.push(echo_rate(lab, me, "10.79.0.2:7007")?);
+        lin_mb.push(echo_rate(lab, me, "10.79.0.2:7")?);
+    }
+    drop((uni_echo, host_echo, linux_echo));
+    Ok((median(&uni_mb), median(&host_mb), median(&lin_mb)))
+}
+
+fn print_echo((uni_mb, host_mb, lin_mb): (f64, f64, f64)) {
     println!(
-        "echo  ({ECHO_CONNECTIONS} connections, 64 KiB writes, MB/s echoed back)\n\
+        "echo  ({ECHO_CONNECTIONS} connections, 64 KiB writes, MB/s echoed back, median of {RUNS} runs of {SECONDS} s)\n\
          echo-server (tap)       {uni_mb:>8.1} MB/s\n\
          echo-server (host)      {host_mb:>8.1} MB/s\n\
          Linux socket echo       {lin_mb:>8.1} MB/s\n\
@@ -396,10 +417,6 @@ fn net(ws: &Workspace) -> Result<ExitCode> {
         uni_mb / lin_mb,
         host_mb / lin_mb
     );
-    if let Err(e) = hvt_exits {
-        println!("hvt VM exits: not measured: {e}");
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// A thread-per-connection echo server on Linux sockets.
