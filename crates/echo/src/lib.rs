@@ -1,10 +1,10 @@
 //! A TCP echo service (RFC 862) over a [`morgana_tcpip::Stack`], direct or the host's.
 //!
-//! [`spawn`] starts a pool of [`EchoConfig::connections`] tasks; each listens on the port,
-//! echoes one connection until the peer closes its side, then closes its own (FIN after the
-//! peer's FIN) and listens again. So that many connections are served at once, and one more
-//! than the pool gets refused (RST) until a task is free. A connection that sends nothing for
-//! [`EchoConfig::idle_timeout`], or does not take its echo for as long, is closed.
+//! [`spawn`] listens on the port and echoes each connection in a task of its own (see
+//! [`morgana_tcpip::serve`]: at most [`EchoConfig::limits`] at once, further ones wait in a
+//! backlog) until the peer closes its side, then closes its own (FIN after the peer's FIN). A
+//! connection that sends nothing for [`EchoConfig::idle_timeout`], or does not take its echo
+//! for as long, is closed.
 #![forbid(unsafe_code)]
 #![no_std]
 
@@ -16,10 +16,11 @@ use embassy_executor::Spawner;
 use embassy_time::{Duration, with_timeout};
 use morgana_rt::args::{ArgError, BootArgs, Seconds};
 use morgana_tcpip::embedded_io_async::{Read, Write};
-use morgana_tcpip::{SocketBuffers, Stack, TcpListener};
+use morgana_tcpip::serve::ConnectionLimits;
+use morgana_tcpip::{Service, Stack, TcpStream};
 
 /// How long a closing connection may take to get its FIN acknowledged before it is reset.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+pub const CLOSE_TIMEOUT: Duration = morgana_tcpip::serve::CLOSE_TIMEOUT;
 
 /// Bytes read and written back at a time.
 pub const ECHO_CHUNK: usize = 16 * 1024;
@@ -31,8 +32,8 @@ pub struct EchoConfig {
     pub port: u16,
     /// A connection idle this long (nothing received, or its echo not taken) is closed.
     pub idle_timeout: Duration,
-    /// Connections served at once.
-    pub connections: usize,
+    /// Connections served at once, and waiting for a slot.
+    pub limits: ConnectionLimits,
     /// Receive and transmit buffer size per connection, in bytes.
     pub buffer_size: usize,
 }
@@ -42,21 +43,32 @@ impl Default for EchoConfig {
         EchoConfig {
             port: 7,
             idle_timeout: Duration::from_secs(60),
-            connections: 64,
+            limits: ConnectionLimits {
+                max_connections: morgana_tcpip::serve::DEFAULT_MAX_CONNECTIONS,
+                backlog: morgana_tcpip::serve::DEFAULT_BACKLOG,
+            },
             buffer_size: 16 * 1024,
         }
     }
 }
 
 impl EchoConfig {
-    /// Reads `--port=PORT` (default 7) and `--idle-timeout=SECONDS` (default 60) from `args`.
+    /// Reads `--port=PORT` (default 7), `--idle-timeout=SECONDS` (default 60),
+    /// `--max-connections=N` and `--backlog=K` (see [`ConnectionLimits::from_args`]) from `args`.
     pub fn from_args(args: &mut BootArgs<'_>) -> Result<Self, ArgError> {
         let mut config = EchoConfig::default();
         config.port = args.with_default("port", config.port)?;
         if let Some(Seconds(s)) = args.optional("idle-timeout")? {
             config.idle_timeout = Duration::from_secs(u64::from(s));
         }
+        config.limits = ConnectionLimits::from_args(args, config.bytes_per_connection())?;
         Ok(config)
+    }
+
+    /// Heap one open connection takes, in bytes: the socket's buffers (direct stack), the
+    /// echo chunk and the connection's task state (measured: see docs/benchmarks.md).
+    pub fn bytes_per_connection(&self) -> usize {
+        2 * self.buffer_size + ECHO_CHUNK + 1024
     }
 }
 
@@ -103,35 +115,31 @@ pub async fn echo<S: Read + Write>(socket: &mut S, idle: Duration) -> (Ending, u
     (ending, total)
 }
 
-/// One task of the pool: accept, echo, close, forever.
-async fn serve(listener: TcpListener, config: EchoConfig) {
-    let mut buffers = SocketBuffers::new(config.buffer_size, config.buffer_size);
-    loop {
-        let mut socket = match listener.accept(&mut buffers).await {
-            Ok(socket) => socket,
-            Err(e) => {
-                log::warn!("echo: accept failed: {e}");
-                continue;
-            }
-        };
-        let peer = socket.remote_endpoint();
-        let (ending, bytes) = echo(&mut socket, config.idle_timeout).await;
-        socket.close_gracefully(CLOSE_TIMEOUT).await;
+/// Echo on every connection.
+struct Echo {
+    idle_timeout: Duration,
+}
+
+impl Service for Echo {
+    async fn serve(&self, stream: &mut TcpStream<'_>) {
+        let peer = stream.remote_endpoint();
+        let (ending, bytes) = echo(stream, self.idle_timeout).await;
         log::debug!("echo: {peer:?}: {bytes} bytes, {ending}");
     }
 }
 
-/// Listens on [`EchoConfig::port`] and starts the pool of echo tasks on `spawner`.
+/// Listens on [`EchoConfig::port`] and echoes there, a task per connection within
+/// [`EchoConfig::limits`]. A direct `stack` needs [`ConnectionLimits::sockets`] TCP sockets.
 pub fn spawn(
     stack: &Stack,
     spawner: Spawner,
     config: &EchoConfig,
 ) -> Result<(), morgana_tcpip::Error> {
-    let listener = stack.listen(config.port)?;
-    for _ in 0..config.connections {
-        morgana_rt::spawn(spawner, serve(listener.clone(), config.clone()))?;
-    }
-    Ok(())
+    let service = Echo {
+        idle_timeout: config.idle_timeout,
+    };
+    let buffers = (config.buffer_size, config.buffer_size);
+    morgana_tcpip::serve::serve(stack, spawner, config.port, config.limits, buffers, service)
 }
 
 #[cfg(test)]

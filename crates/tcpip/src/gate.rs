@@ -1,0 +1,155 @@
+//! A listen backlog for the direct stack: connection requests no socket can take are dropped,
+//! not refused.
+//!
+//! smoltcp answers a SYN to a port where no socket listens with an RST, so a burst of
+//! connections larger than the sockets listening, or one beyond a server's limit, would be
+//! reset. For a port a [`serve`](crate::serve) pool listens on, the driver asks the
+//! [`SynGate`] about each incoming SYN: while a socket of the port is listening the SYN goes
+//! through (and takes that socket), otherwise it is dropped, counted, and the pool is woken to
+//! start more listeners. The client sends its SYN again (after 1 s, then 2 s, ... on Linux),
+//! as when a host's accept queue is full, and a listener takes it then.
+
+use alloc::rc::Rc;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use core::task::{Context, Poll, Waker};
+
+use smoltcp::wire::{
+    EthernetFrame, EthernetProtocol, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket,
+};
+
+/// The gated ports of one stack.
+#[derive(Debug, Default)]
+pub(crate) struct SynGate {
+    ports: RefCell<Vec<(u16, Rc<PortGate>)>>,
+}
+
+/// One gated port: how many of its sockets listen, and the SYNs dropped since last asked.
+#[derive(Debug, Default)]
+pub(crate) struct PortGate {
+    listening: Cell<usize>,
+    dropped: Cell<usize>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl SynGate {
+    /// Gates `port` (again: the same gate).
+    pub(crate) fn port(&self, port: u16) -> Rc<PortGate> {
+        let mut ports = self.ports.borrow_mut();
+        if let Some((_, gate)) = ports.iter().find(|(p, _)| *p == port) {
+            return gate.clone();
+        }
+        let gate = Rc::new(PortGate::default());
+        ports.push((port, gate.clone()));
+        gate
+    }
+
+    /// Whether the stack may see `frame`: false for a SYN to a gated port none of whose
+    /// sockets listens.
+    pub(crate) fn admit(&self, frame: &[u8]) -> bool {
+        let Some(port) = syn_port(frame) else {
+            return true;
+        };
+        let ports = self.ports.borrow();
+        let Some((_, gate)) = ports.iter().find(|(p, _)| *p == port) else {
+            return true;
+        };
+        match gate.listening.get() {
+            0 => {
+                gate.dropped.set(gate.dropped.get() + 1);
+                if let Some(w) = gate.waker.borrow_mut().take() {
+                    w.wake();
+                }
+                false
+            }
+            n => {
+                gate.listening.set(n - 1);
+                true
+            }
+        }
+    }
+}
+
+impl PortGate {
+    /// A socket of the port starts listening (call right before it does).
+    pub(crate) fn listens(&self) {
+        self.listening.set(self.listening.get() + 1);
+    }
+
+    /// Waits until SYNs were dropped; returns how many since the last call.
+    pub(crate) fn poll_dropped(&self, cx: &mut Context<'_>) -> Poll<usize> {
+        match self.dropped.replace(0) {
+            0 => {
+                *self.waker.borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            n => Poll::Ready(n),
+        }
+    }
+}
+
+/// The destination port of a TCP SYN (without ACK) in an Ethernet frame.
+fn syn_port(frame: &[u8]) -> Option<u16> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    let (protocol, payload) = match eth.ethertype() {
+        EthernetProtocol::Ipv4 => {
+            let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+            if ip.frag_offset() != 0 {
+                return None;
+            }
+            (ip.next_header(), ip.payload())
+        }
+        EthernetProtocol::Ipv6 => {
+            let ip = Ipv6Packet::new_checked(eth.payload()).ok()?;
+            (ip.next_header(), ip.payload())
+        }
+        _ => return None,
+    };
+    if protocol != IpProtocol::Tcp {
+        return None;
+    }
+    let tcp = TcpPacket::new_checked(payload).ok()?;
+    (tcp.syn() && !tcp.ack()).then(|| tcp.dst_port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Ethernet frame with an IPv4 TCP segment to port 80 with the given SYN/ACK flags.
+    fn segment(syn: bool, ack: bool) -> Vec<u8> {
+        let mut f = alloc::vec![0u8; 14 + 20 + 20];
+        f[12..14].copy_from_slice(&[0x08, 0x00]);
+        let ip = &mut f[14..34];
+        ip[0] = 0x45;
+        ip[2..4].copy_from_slice(&40u16.to_be_bytes());
+        ip[8] = 64;
+        ip[9] = 6;
+        let tcp = &mut f[34..54];
+        tcp[0..2].copy_from_slice(&40000u16.to_be_bytes());
+        tcp[2..4].copy_from_slice(&80u16.to_be_bytes());
+        tcp[12] = 5 << 4;
+        tcp[13] = (u8::from(syn) << 1) | (u8::from(ack) << 4);
+        f
+    }
+
+    #[test]
+    fn syns_beyond_the_listening_sockets_are_dropped_and_counted() {
+        let gate = SynGate::default();
+        assert!(gate.admit(&segment(true, false)), "an ungated port");
+        let port = gate.port(80);
+        port.listens();
+        assert!(gate.admit(&segment(true, false)));
+        assert!(!gate.admit(&segment(true, false)));
+        assert!(!gate.admit(&segment(true, false)));
+        // Segments of established connections and SYN-ACKs always pass.
+        assert!(gate.admit(&segment(false, true)));
+        assert!(gate.admit(&segment(true, true)));
+        assert!(gate.admit(&[0u8; 10]));
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        assert_eq!(port.poll_dropped(&mut cx), Poll::Ready(2));
+        assert_eq!(port.poll_dropped(&mut cx), Poll::Pending);
+        assert!(Rc::ptr_eq(&port, &gate.port(80)));
+    }
+}
