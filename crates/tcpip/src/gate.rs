@@ -8,7 +8,12 @@
 //! through (and takes that socket), otherwise it is dropped, counted, and the pool is woken to
 //! start more listeners. The client sends its SYN again (after 1 s, then 2 s, ... on Linux),
 //! as when a host's accept queue is full, and a listener takes it then.
+//!
+//! A SYN sent again for a connection already admitted (its SYN-ACK was late or lost, as with
+//! the first connection while the stack resolves the peer's address) reaches the socket that
+//! took the first one: it is let through without taking another, so the count stays true.
 
+use alloc::collections::VecDeque;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
@@ -22,7 +27,16 @@ use smoltcp::wire::{
 #[derive(Debug, Default)]
 pub(crate) struct SynGate {
     ports: RefCell<Vec<(u16, Rc<PortGate>)>>,
+    /// The connections of the last [`REMEMBERED`] SYNs admitted, oldest first.
+    admitted: RefCell<VecDeque<Syn>>,
 }
+
+/// How many admitted SYNs are remembered to recognise one sent again.
+const REMEMBERED: usize = 256;
+
+/// A connection request: source address, source port, destination port, and its initial
+/// sequence number (the same in a SYN sent again, another in a new connection from the port).
+type Syn = ([u8; 16], u16, u16, u32);
 
 /// One gated port: how many of its sockets listen, and the SYNs dropped since last asked.
 #[derive(Debug, Default)]
@@ -47,13 +61,17 @@ impl SynGate {
     /// Whether the stack may see `frame`: false for a SYN to a gated port none of whose
     /// sockets listens.
     pub(crate) fn admit(&self, frame: &[u8]) -> bool {
-        let Some(port) = syn_port(frame) else {
+        let Some(syn) = syn_of(frame) else {
             return true;
         };
         let ports = self.ports.borrow();
-        let Some((_, gate)) = ports.iter().find(|(p, _)| *p == port) else {
+        let Some((_, gate)) = ports.iter().find(|(p, _)| *p == syn.2) else {
             return true;
         };
+        let mut admitted = self.admitted.borrow_mut();
+        if admitted.contains(&syn) {
+            return true;
+        }
         match gate.listening.get() {
             0 => {
                 gate.dropped.set(gate.dropped.get() + 1);
@@ -64,6 +82,10 @@ impl SynGate {
             }
             n => {
                 gate.listening.set(n - 1);
+                if admitted.len() == REMEMBERED {
+                    admitted.pop_front();
+                }
+                admitted.push_back(syn);
                 true
             }
         }
@@ -88,20 +110,21 @@ impl PortGate {
     }
 }
 
-/// The destination port of a TCP SYN (without ACK) in an Ethernet frame.
-fn syn_port(frame: &[u8]) -> Option<u16> {
+/// The connection a TCP SYN (without ACK) in an Ethernet frame asks for.
+fn syn_of(frame: &[u8]) -> Option<Syn> {
     let eth = EthernetFrame::new_checked(frame).ok()?;
-    let (protocol, payload) = match eth.ethertype() {
+    let (source, protocol, payload) = match eth.ethertype() {
         EthernetProtocol::Ipv4 => {
             let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
             if ip.frag_offset() != 0 {
                 return None;
             }
-            (ip.next_header(), ip.payload())
+            let src = ip.src_addr().to_ipv6_mapped().octets();
+            (src, ip.next_header(), ip.payload())
         }
         EthernetProtocol::Ipv6 => {
             let ip = Ipv6Packet::new_checked(eth.payload()).ok()?;
-            (ip.next_header(), ip.payload())
+            (ip.src_addr().octets(), ip.next_header(), ip.payload())
         }
         _ => return None,
     };
@@ -109,7 +132,8 @@ fn syn_port(frame: &[u8]) -> Option<u16> {
         return None;
     }
     let tcp = TcpPacket::new_checked(payload).ok()?;
-    (tcp.syn() && !tcp.ack()).then(|| tcp.dst_port())
+    let isn = tcp.seq_number().0 as u32;
+    (tcp.syn() && !tcp.ack()).then(|| (source, tcp.src_port(), tcp.dst_port(), isn))
 }
 
 #[cfg(test)]
@@ -118,6 +142,11 @@ mod tests {
 
     /// An Ethernet frame with an IPv4 TCP segment to port 80 with the given SYN/ACK flags.
     fn segment(syn: bool, ack: bool) -> Vec<u8> {
+        segment_from(40000, syn, ack)
+    }
+
+    /// [`segment`] from source port `sport`.
+    fn segment_from(sport: u16, syn: bool, ack: bool) -> Vec<u8> {
         let mut f = alloc::vec![0u8; 14 + 20 + 20];
         f[12..14].copy_from_slice(&[0x08, 0x00]);
         let ip = &mut f[14..34];
@@ -126,7 +155,7 @@ mod tests {
         ip[8] = 64;
         ip[9] = 6;
         let tcp = &mut f[34..54];
-        tcp[0..2].copy_from_slice(&40000u16.to_be_bytes());
+        tcp[0..2].copy_from_slice(&sport.to_be_bytes());
         tcp[2..4].copy_from_slice(&80u16.to_be_bytes());
         tcp[12] = 5 << 4;
         tcp[13] = (u8::from(syn) << 1) | (u8::from(ack) << 4);
@@ -140,8 +169,10 @@ mod tests {
         let port = gate.port(80);
         port.listens();
         assert!(gate.admit(&segment(true, false)));
-        assert!(!gate.admit(&segment(true, false)));
-        assert!(!gate.admit(&segment(true, false)));
+        // The same SYN again goes to the socket that took it, without taking another.
+        assert!(gate.admit(&segment(true, false)));
+        assert!(!gate.admit(&segment_from(40001, true, false)));
+        assert!(!gate.admit(&segment_from(40002, true, false)));
         // Segments of established connections and SYN-ACKs always pass.
         assert!(gate.admit(&segment(false, true)));
         assert!(gate.admit(&segment(true, true)));
