@@ -157,7 +157,14 @@ pub fn serve<S: Service>(
     if pool.gate.is_some() {
         morgana_rt::spawn(spawner, grow_on_demand(pool))?;
     }
-    pool.top_up()
+    pool.top_up()?;
+    log::info!(
+        "port {port}: at most {} connections at once, {} waiting; heap free: {:?} bytes",
+        limits.max_connections,
+        limits.backlog,
+        morgana_rt::heap_free_bytes()
+    );
+    Ok(())
 }
 
 /// Starts more listeners when the gate dropped SYNs for want of one (direct stack).
@@ -222,7 +229,12 @@ impl<S: Service> Pool<S> {
 async fn worker<S: Service>(pool: &'static Pool<S>) {
     loop {
         pool.listening.take().await;
-        let mut buffers = SocketBuffers::new(pool.buffers.0, pool.buffers.1);
+        // The host stack buffers in the host: no socket buffers for it.
+        let (rx, tx) = match pool.gate {
+            Some(_) => pool.buffers,
+            None => (0, 0),
+        };
+        let mut buffers = SocketBuffers::new(rx, tx);
         if let Some(gate) = &pool.gate {
             // Its socket listens from the accept's first poll, before the stack runs again.
             gate.listens();
