@@ -81,16 +81,24 @@ fn connections_beyond_the_limit_wait_for_a_slot_instead_of_being_reset() {
     assert!(guest.is_running());
 }
 
+/// A hundred, not a thousand: on a KVM-PVM host KVM emulates the guest's walk over its open
+/// sockets instruction by instruction, so each event costs time in proportion to the
+/// connections open (docs/benchmarks.md, Concurrent connections).
 #[test]
-fn a_thousand_keep_alive_connections_are_held_at_once() {
+fn a_hundred_keep_alive_connections_are_held_at_once_in_8_mib() {
     require!(Prereq::Kvm, Prereq::Tap);
-    let (ns, mut guest) = boot("hvt1k", "10.79.6", 48, &["--max-connections=1000"]);
+    let (ns, mut guest) = boot(
+        "hvt100",
+        "10.79.6",
+        8,
+        &["--max-connections=100", "--idle-timeout=900"],
+    );
     let addr: SocketAddr = "10.79.6.2:80".parse().unwrap();
     let ok = ns.enter(move || {
-        clients::hold_and_exchange(addr, 1000, |s, _| clients::http_get(s, "/", INDEX))
+        clients::hold_and_exchange(addr, 100, |s, _| clients::http_get(s, "/", INDEX))
     });
     assert_eq!(
-        ok, 1000,
+        ok, 100,
         "connections answered 200 with index.html, twice each"
     );
     assert!(guest.is_running());
