@@ -1,10 +1,10 @@
 //! A TCP echo service (RFC 862) over a [`morgana_tcpip::Stack`], direct or the host's.
 //!
-//! [`spawn`] starts a pool of [`EchoConfig::connections`] tasks; each listens on the port,
-//! echoes one connection until the peer closes its side, then closes its own (FIN after the
-//! peer's FIN) and listens again. So that many connections are served at once, and one more
-//! than the pool gets refused (RST) until a task is free. A connection that sends nothing for
-//! [`EchoConfig::idle_timeout`], or does not take its echo for as long, is closed.
+//! [`spawn`] listens on the port and echoes each connection in a task of its own (see
+//! [`morgana_tcpip::serve`]: at most [`EchoConfig::limits`] at once, further ones wait in a
+//! backlog) until the peer closes its side, then closes its own (FIN after the peer's FIN). A
+//! connection that sends nothing for [`EchoConfig::idle_timeout`], or does not take its echo
+//! for as long, is closed.
 #![forbid(unsafe_code)]
 #![no_std]
 
@@ -16,14 +16,15 @@ use embassy_executor::Spawner;
 use embassy_time::{Duration, with_timeout};
 use morgana_rt::args::{ArgError, BootArgs, Seconds};
 use morgana_tcpip::embedded_io_async::{Read, Write};
-use morgana_tcpip::{BULK_BUFFER_SIZE, SocketBuffers, Stack, TcpListener};
+use morgana_tcpip::serve::ConnectionLimits;
+use morgana_tcpip::{BULK_BUFFER_SIZE, Service, Stack, TcpStream};
 
 /// How long a closing connection may take to get its FIN acknowledged before it is reset.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+pub const CLOSE_TIMEOUT: Duration = morgana_tcpip::serve::CLOSE_TIMEOUT;
 
 /// The most bytes read and written back at a time: each piece is a pair of system calls on
 /// the host's TCP/IP, which does best with the 64 KiB pieces Linux's own echo uses. On the
-/// direct stack a piece is at most what the receive buffer holds, so the pool's tasks use
+/// direct stack a piece is at most what the receive buffer holds, so connections use
 /// the smaller of this and [`EchoConfig::buffer_size`].
 pub const ECHO_CHUNK: usize = 64 * 1024;
 
@@ -34,8 +35,8 @@ pub struct EchoConfig {
     pub port: u16,
     /// A connection idle this long (nothing received, or its echo not taken) is closed.
     pub idle_timeout: Duration,
-    /// Connections served at once.
-    pub connections: usize,
+    /// Connections served at once, and waiting for a slot.
+    pub limits: ConnectionLimits,
     /// Receive and transmit buffer size per connection, in bytes (direct stack only; the
     /// host's TCP/IP sizes its own).
     pub buffer_size: usize,
@@ -46,15 +47,19 @@ impl Default for EchoConfig {
         EchoConfig {
             port: 7,
             idle_timeout: Duration::from_secs(60),
-            connections: 64,
+            limits: ConnectionLimits {
+                max_connections: morgana_tcpip::serve::DEFAULT_MAX_CONNECTIONS,
+                backlog: morgana_tcpip::serve::DEFAULT_BACKLOG,
+            },
             buffer_size: BULK_BUFFER_SIZE,
         }
     }
 }
 
 impl EchoConfig {
-    /// Reads `--port=PORT` (default 7), `--idle-timeout=SECONDS` (default 60) and
-    /// `--buffer-size=BYTES` (default [`BULK_BUFFER_SIZE`]) from `args`.
+    /// Reads `--port=PORT` (default 7), `--idle-timeout=SECONDS` (default 60),
+    /// `--buffer-size=BYTES` (default [`BULK_BUFFER_SIZE`]), `--max-connections=N` and
+    /// `--backlog=K` (see [`ConnectionLimits::from_args`]) from `args`.
     pub fn from_args(args: &mut BootArgs<'_>) -> Result<Self, ArgError> {
         let mut config = EchoConfig::default();
         config.port = args.with_default("port", config.port)?;
@@ -64,7 +69,20 @@ impl EchoConfig {
         if let Some(BufferSize(n)) = args.optional("buffer-size")? {
             config.buffer_size = n;
         }
+        config.limits = ConnectionLimits::from_args(args, config.bytes_per_connection())?;
         Ok(config)
+    }
+
+    /// Heap one open connection takes, in bytes: the socket's buffers (direct stack), the
+    /// echo chunk and the connection's task state (measured: see docs/benchmarks.md).
+    pub fn bytes_per_connection(&self) -> usize {
+        2 * self.buffer_size + self.chunk() + 1024
+    }
+
+    /// Bytes read and written back at a time: [`ECHO_CHUNK`], or less when the receive
+    /// buffer is smaller (a bigger piece would never fill).
+    pub fn chunk(&self) -> usize {
+        ECHO_CHUNK.min(self.buffer_size)
     }
 }
 
@@ -126,37 +144,33 @@ pub async fn echo<S: Read + Write>(socket: &mut S, idle: Duration, chunk: usize)
     (ending, total)
 }
 
-/// One task of the pool: accept, echo, close, forever.
-async fn serve(listener: TcpListener, config: EchoConfig) {
-    loop {
-        // Fresh buffers for each connection, freed when it ends.
-        let mut buffers = SocketBuffers::new(config.buffer_size, config.buffer_size);
-        let mut socket = match listener.accept(&mut buffers).await {
-            Ok(socket) => socket,
-            Err(e) => {
-                log::warn!("echo: accept failed: {e}");
-                continue;
-            }
-        };
-        let peer = socket.remote_endpoint();
-        let chunk = ECHO_CHUNK.min(config.buffer_size);
-        let (ending, bytes) = echo(&mut socket, config.idle_timeout, chunk).await;
-        socket.close_gracefully(CLOSE_TIMEOUT).await;
+/// Echo on every connection.
+struct Echo {
+    idle_timeout: Duration,
+    chunk: usize,
+}
+
+impl Service for Echo {
+    async fn serve(&self, stream: &mut TcpStream<'_>) {
+        let peer = stream.remote_endpoint();
+        let (ending, bytes) = echo(stream, self.idle_timeout, self.chunk).await;
         log::debug!("echo: {peer:?}: {bytes} bytes, {ending}");
     }
 }
 
-/// Listens on [`EchoConfig::port`] and starts the pool of echo tasks on `spawner`.
+/// Listens on [`EchoConfig::port`] and echoes there, a task per connection within
+/// [`EchoConfig::limits`]. A direct `stack` needs [`ConnectionLimits::sockets`] TCP sockets.
 pub fn spawn(
     stack: &Stack,
     spawner: Spawner,
     config: &EchoConfig,
 ) -> Result<(), morgana_tcpip::Error> {
-    let listener = stack.listen(config.port)?;
-    for _ in 0..config.connections {
-        morgana_rt::spawn(spawner, serve(listener.clone(), config.clone()))?;
-    }
-    Ok(())
+    let service = Echo {
+        idle_timeout: config.idle_timeout,
+        chunk: config.chunk(),
+    };
+    let buffers = (config.buffer_size, config.buffer_size);
+    morgana_tcpip::serve::serve(stack, spawner, config.port, config.limits, buffers, service)
 }
 
 #[cfg(test)]

@@ -32,7 +32,10 @@ fn start(spawner: morgana::Spawner, idle_secs: u64) -> Stack {
     .unwrap();
     let config = EchoConfig {
         idle_timeout: Duration::from_secs(idle_secs),
-        connections: 8,
+        limits: morgana_tcpip::ConnectionLimits {
+            max_connections: 8,
+            backlog: 2,
+        },
         ..EchoConfig::default()
     };
     morgana_echo::spawn(&server, spawner, &config).unwrap();

@@ -1,6 +1,7 @@
 //! A static-site HTTP/1.1 server over a read-only KV store.
 //!
-//! Each of [`ServerConfig::connections`] tasks accepts a connection and answers its requests
+//! Connections are served by [`morgana_tcpip::serve`]: a task per connection, at most
+//! [`ServerConfig::limits`] at once (`--max-connections`, `--backlog`), each answering requests
 //! until the client closes, asks to close, or stays silent for [`ServerConfig::idle_timeout`].
 //!
 //! | request                                   | answer                                  |
@@ -24,10 +25,11 @@ use embassy_time::{Duration, with_timeout};
 use morgana_kv::KvRo;
 use morgana_rt::args::{ArgError, BootArgs, Seconds};
 use morgana_tcpip::embedded_io_async::{Read, Write};
-use morgana_tcpip::{SocketBuffers, Stack, TcpListener};
+use morgana_tcpip::serve::ConnectionLimits;
+use morgana_tcpip::{Service, Stack, TcpStream};
 
 /// How long a closing connection may take to get its FIN acknowledged before it is reset.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+pub const CLOSE_TIMEOUT: Duration = morgana_tcpip::serve::CLOSE_TIMEOUT;
 
 /// Most header lines a request may have.
 pub const MAX_HEADERS: usize = 64;
@@ -37,8 +39,8 @@ pub const MAX_HEADERS: usize = 64;
 pub struct ServerConfig {
     /// TCP port to listen on.
     pub port: u16,
-    /// Connections served at once.
-    pub connections: usize,
+    /// Connections served at once, and waiting for a slot.
+    pub limits: ConnectionLimits,
     /// A connection with no request (or no progress on one) for this long is closed.
     pub idle_timeout: Duration,
     /// Largest request head (request line and headers) in bytes; larger gets `431`.
@@ -51,7 +53,10 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             port: 80,
-            connections: 64,
+            limits: ConnectionLimits {
+                max_connections: morgana_tcpip::serve::DEFAULT_MAX_CONNECTIONS,
+                backlog: morgana_tcpip::serve::DEFAULT_BACKLOG,
+            },
             idle_timeout: Duration::from_secs(30),
             max_header_bytes: 8 * 1024,
             buffer_size: 8 * 1024,
@@ -60,16 +65,29 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
-    /// Reads `--port=PORT` (default 80) and `--idle-timeout=SECONDS` (default 30) from `args`.
+    /// Reads `--port=PORT` (default 80), `--idle-timeout=SECONDS` (default 30),
+    /// `--max-connections=N` and `--backlog=K` (see [`ConnectionLimits::from_args`]) from `args`.
     pub fn from_args(args: &mut BootArgs<'_>) -> Result<Self, ArgError> {
         let mut config = ServerConfig::default();
         config.port = args.with_default("port", config.port)?;
         if let Some(Seconds(s)) = args.optional("idle-timeout")? {
             config.idle_timeout = Duration::from_secs(u64::from(s));
         }
+        config.limits = ConnectionLimits::from_args(args, config.bytes_per_connection())?;
         Ok(config)
     }
+
+    /// Heap one open connection takes, in bytes: the socket's buffers (direct stack), the
+    /// request and response buffers, and the connection's task state (measured: see
+    /// docs/benchmarks.md).
+    pub fn bytes_per_connection(&self) -> usize {
+        2 * self.buffer_size + self.max_header_bytes + self.buffer_size + 256 + CONNECTION_STATE
+    }
 }
+
+/// Heap a connection takes beside its buffers: its boxed serving future (with its header
+/// table) and the allocator's overhead, in bytes.
+const CONNECTION_STATE: usize = 4 * 1024;
 
 /// The `Content-Type` for a key, from its extension.
 pub fn content_type(key: &str) -> &'static str {
@@ -348,36 +366,34 @@ pub async fn serve_connection<K: KvRo, S: Read + Write>(
     }
 }
 
-/// One task of the pool: accept, serve, close, forever.
-async fn serve<K: KvRo + 'static>(listener: TcpListener, site: &'static K, config: ServerConfig) {
-    let mut buffers = SocketBuffers::new(config.buffer_size, config.buffer_size);
-    loop {
-        let mut socket = match listener.accept(&mut buffers).await {
-            Ok(socket) => socket,
-            Err(e) => {
-                log::warn!("http: accept failed: {e}");
-                continue;
-            }
-        };
-        socket.set_nagle_enabled(false);
-        let ending = serve_connection(&mut socket, site, &config).await;
-        socket.close_gracefully(CLOSE_TIMEOUT).await;
+/// The site served on every connection.
+struct Site<K: 'static> {
+    site: &'static K,
+    config: ServerConfig,
+}
+
+impl<K: KvRo + 'static> Service for Site<K> {
+    async fn serve(&self, stream: &mut TcpStream<'_>) {
+        stream.set_nagle_enabled(false);
+        let ending = serve_connection(stream, self.site, &self.config).await;
         log::debug!("http: connection {ending:?}");
     }
 }
 
-/// Listens on [`ServerConfig::port`] and starts the pool of server tasks for `site`.
+/// Listens on [`ServerConfig::port`] and serves `site` there, a task per connection within
+/// [`ServerConfig::limits`]. A direct `stack` needs [`ConnectionLimits::sockets`] TCP sockets.
 pub fn spawn<K: KvRo + 'static>(
     stack: &Stack,
     spawner: Spawner,
     site: &'static K,
     config: &ServerConfig,
 ) -> Result<(), morgana_tcpip::Error> {
-    let listener = stack.listen(config.port)?;
-    for _ in 0..config.connections {
-        morgana_rt::spawn(spawner, serve(listener.clone(), site, config.clone()))?;
-    }
-    Ok(())
+    let service = Site {
+        site,
+        config: config.clone(),
+    };
+    let buffers = (config.buffer_size, config.buffer_size);
+    morgana_tcpip::serve::serve(stack, spawner, config.port, config.limits, buffers, service)
 }
 
 #[cfg(test)]

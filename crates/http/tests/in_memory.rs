@@ -40,7 +40,10 @@ fn start(spawner: morgana::Spawner) -> Stack {
     )
     .unwrap();
     let config = ServerConfig {
-        connections: 4,
+        limits: morgana_tcpip::ConnectionLimits {
+            max_connections: 4,
+            backlog: 2,
+        },
         idle_timeout: Duration::from_secs(2),
         ..ServerConfig::default()
     };

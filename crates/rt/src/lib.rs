@@ -39,6 +39,15 @@ pub const EXIT_FAILURE: u8 = 1;
 /// Exit status for a panic or a CPU trap.
 pub const EXIT_ABORT: u8 = 255;
 
+/// Bytes free in the unikernel's heap, on the bare-metal backends whose heap is the memory the
+/// image was given (`--mem`); `None` on the unix backend, whose heap is the host process's.
+pub fn heap_free_bytes() -> Option<usize> {
+    #[cfg(any(target_os = "hvt", target_os = "xen"))]
+    return Some(heap::free_bytes());
+    #[cfg(not(any(target_os = "hvt", target_os = "xen")))]
+    None
+}
+
 /// Writes `bytes` to the console of the running platform (dropped before boot).
 pub fn console_write(bytes: &[u8]) {
     if let Some(p) = platform::try_platform() {

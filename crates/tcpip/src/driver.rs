@@ -12,6 +12,7 @@
 //! device error on receive or transmit drops that one frame, is logged, and the driver retries
 //! after [`ERROR_RETRY`] rather than spinning.
 
+use alloc::rc::Rc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::future::Future;
@@ -21,6 +22,8 @@ use core::task::{Context, Poll, Waker};
 use embassy_net_driver::{Capabilities, Driver, HardwareAddress, LinkState, RxToken, TxToken};
 use embassy_time::{Duration, Timer};
 use morgana_net::NetDevice;
+
+use crate::gate::SynGate;
 
 /// How long the driver waits before polling a device again after it reported an error.
 pub const ERROR_RETRY: Duration = Duration::from_millis(10);
@@ -33,6 +36,8 @@ pub struct DeviceDriver<D> {
     tx: Vec<u8>,
     /// Length of a frame in `tx` that the device has not taken yet.
     tx_pending: Option<usize>,
+    /// Connection requests held back for the listen backlog (see [`crate::gate`]).
+    syn_gate: Option<Rc<SynGate>>,
 }
 
 impl<D: NetDevice> DeviceDriver<D> {
@@ -45,7 +50,14 @@ impl<D: NetDevice> DeviceDriver<D> {
             rx: vec![0; rx],
             tx: vec![0; tx],
             tx_pending: None,
+            syn_gate: None,
         }
+    }
+
+    /// Drops the SYNs `gate` does not admit before the stack sees them.
+    pub(crate) fn with_syn_gate(mut self, gate: Rc<SynGate>) -> Self {
+        self.syn_gate = Some(gate);
+        self
     }
 
     /// The wrapped device.
@@ -132,7 +144,14 @@ impl<D: NetDevice> Driver for DeviceDriver<D> {
         if !self.flush(cx) {
             return None;
         }
-        match self.device.poll_receive(cx, &mut self.rx) {
+        let mut received = self.device.poll_receive(cx, &mut self.rx);
+        while let (Poll::Ready(Ok(len)), Some(gate)) = (&received, &self.syn_gate) {
+            if gate.admit(&self.rx[..*len]) {
+                break;
+            }
+            received = self.device.poll_receive(cx, &mut self.rx);
+        }
+        match received {
             Poll::Ready(Ok(len)) => Some((
                 DeviceRxToken {
                     frame: &mut self.rx[..len],

@@ -41,18 +41,23 @@ extern crate std;
 
 pub mod config;
 pub mod driver;
+mod gate;
+pub mod serve;
 pub mod socket;
 
 use alloc::boxed::Box;
+use alloc::rc::Rc;
 use core::fmt;
 
-pub use config::{ConfigError, Ipv4Mode, Ipv6Mode, NetConfig};
+pub use config::{ConfigError, DEFAULT_TCP_SOCKETS, Ipv4Mode, Ipv6Mode, NetConfig};
 pub use driver::DeviceDriver;
 pub use embassy_net::{
     IpAddress, IpEndpoint, IpListenEndpoint, Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr, dns,
     icmp, tcp, udp,
 };
 pub use embedded_io_async;
+use gate::SynGate;
+pub use serve::{ConnectionLimits, Service};
 pub use socket::{BULK_BUFFER_SIZE, SocketBuffers, SocketError, TcpListener, TcpStream};
 
 use embassy_executor::{SpawnError, Spawner};
@@ -62,8 +67,36 @@ use morgana_net::NetDevice;
 use morgana_rt::args::BootArgs;
 use morgana_rt::spawn;
 
-/// Sockets the stack can hold at once, DHCP and DNS included.
-pub const MAX_SOCKETS: usize = 160;
+/// Most sockets the direct stack can hold at once, DHCP and DNS included.
+pub const MAX_SOCKETS: usize = 2560;
+
+/// Sockets the stack keeps for itself (DHCP, DNS) beside [`NetConfig::tcp_sockets`].
+const OWN_SOCKETS: usize = 4;
+
+/// Bytes each socket the direct stack can hold takes, used or not (smoltcp's socket storage).
+pub const BYTES_PER_SOCKET_SLOT: usize =
+    core::mem::size_of::<smoltcp::iface::SocketStorage<'static>>();
+
+/// Starts embassy-net with room for `SOCK` sockets, the room taken from the heap.
+fn start<const SOCK: usize, D: NetDevice + 'static>(
+    device: D,
+    config: &NetConfig,
+    spawner: Spawner,
+    seed: u64,
+    gate: Rc<SynGate>,
+) -> Result<embassy_net::Stack<'static>, Error> {
+    // `StackResources` is uninitialised memory until embassy-net fills it, so nothing is built
+    // on the stack first in an optimised build; the largest (`MAX_SOCKETS`) is ~1.3 MB.
+    let resources: &'static mut StackResources<SOCK> = Box::leak(Box::new(StackResources::new()));
+    let (net, mut runner) = embassy_net::new(
+        DeviceDriver::new(device).with_syn_gate(gate),
+        config.to_embassy(),
+        resources,
+        seed,
+    );
+    spawn(spawner, async move { runner.run().await })?;
+    Ok(net)
+}
 
 /// A running network stack: a handle to embassy-net's stack plus the configuration it was given.
 ///
@@ -77,8 +110,8 @@ pub struct Stack {
 /// Which TCP/IP serves the sockets.
 #[derive(Clone)]
 enum Inner {
-    /// embassy-net over a net device.
-    Direct(embassy_net::Stack<'static>),
+    /// embassy-net over a net device, and its listen backlog.
+    Direct(embassy_net::Stack<'static>, Rc<SynGate>),
     /// The host's own TCP/IP (unix backend, `--net:NAME=socket`).
     #[cfg(morgana_hosted)]
     Host(HostStack),
@@ -121,6 +154,12 @@ pub enum Error {
     /// The name is not a valid host name.
     #[error("not a valid host name")]
     BadName,
+    /// A service asked for more sockets than the direct stack can hold.
+    #[error("{wanted} sockets asked for, the stack holds at most {MAX_SOCKETS}")]
+    TooManySockets {
+        /// Sockets asked for, the stack's own included.
+        wanted: usize,
+    },
     /// A TCP port could not be listened on.
     #[error("cannot listen on TCP port {port}: {reason}")]
     Listen {
@@ -155,17 +194,21 @@ impl Stack {
         if device.is_host_stack() {
             return Ok(Stack::host(config));
         }
-        let resources: &'static mut StackResources<MAX_SOCKETS> =
-            Box::leak(Box::new(StackResources::new()));
-        let (net, mut runner) = embassy_net::new(
-            DeviceDriver::new(device),
-            config.to_embassy(),
-            resources,
-            seed,
-        );
-        spawn(spawner, async move { runner.run().await })?;
+        // The socket table has a size fixed at compile time: take the smallest that fits, so
+        // that a small service keeps a small table.
+        let gate = Rc::new(SynGate::default());
+        let net = match config.tcp_sockets.saturating_add(OWN_SOCKETS) {
+            ..=160 => start::<160, D>(device, &config, spawner, seed, gate.clone())?,
+            161..=320 => start::<320, D>(device, &config, spawner, seed, gate.clone())?,
+            321..=640 => start::<640, D>(device, &config, spawner, seed, gate.clone())?,
+            641..=1280 => start::<1280, D>(device, &config, spawner, seed, gate.clone())?,
+            1281..=MAX_SOCKETS => {
+                start::<MAX_SOCKETS, D>(device, &config, spawner, seed, gate.clone())?
+            }
+            wanted => return Err(Error::TooManySockets { wanted }),
+        };
         Ok(Stack {
-            inner: Inner::Direct(net),
+            inner: Inner::Direct(net, gate),
             config,
         })
     }
@@ -186,9 +229,18 @@ impl Stack {
         }
     }
 
+    /// The listen backlog's gate of `port` on the direct stack.
+    pub(crate) fn syn_gate(&self, port: u16) -> Option<Rc<gate::PortGate>> {
+        match &self.inner {
+            Inner::Direct(_, gate) => Some(gate.port(port)),
+            #[cfg(morgana_hosted)]
+            Inner::Host(_) => None,
+        }
+    }
+
     /// True when the sockets are the host's (`--net:NAME=socket` on the unix backend).
     pub fn is_host(&self) -> bool {
-        !matches!(self.inner, Inner::Direct(_))
+        !matches!(self.inner, Inner::Direct(..))
     }
 
     /// Reads the network boot arguments from `args` (see [`config`]) and starts a stack.
@@ -205,11 +257,28 @@ impl Stack {
         Stack::new(device, config, spawner, seed)
     }
 
+    /// [`Stack::from_args`] for a service that holds up to `tcp_sockets` TCP sockets at once
+    /// (see [`NetConfig::tcp_sockets`]; a server's is [`ConnectionLimits::sockets`]).
+    pub fn from_args_with_tcp_sockets<D>(
+        device: D,
+        args: &mut BootArgs<'_>,
+        spawner: Spawner,
+        seed: u64,
+        tcp_sockets: usize,
+    ) -> Result<Self, Error>
+    where
+        D: NetDevice + 'static,
+    {
+        let mut config = NetConfig::from_args(args)?;
+        config.tcp_sockets = config.tcp_sockets.max(tcp_sockets);
+        Stack::new(device, config, spawner, seed)
+    }
+
     /// embassy-net's stack handle, for its own sockets (UDP, ICMP, raw TCP); `None` on the
     /// host's TCP/IP, which has only the [`socket`] API.
     pub fn net(&self) -> Option<embassy_net::Stack<'static>> {
         match &self.inner {
-            Inner::Direct(net) => Some(*net),
+            Inner::Direct(net, _) => Some(*net),
             #[cfg(morgana_hosted)]
             Inner::Host(_) => None,
         }
@@ -224,7 +293,7 @@ impl Stack {
     /// listeners bind to.
     pub fn ipv4(&self) -> Option<Ipv4Cidr> {
         match &self.inner {
-            Inner::Direct(net) => net.config_v4().map(|c| c.address),
+            Inner::Direct(net, _) => net.config_v4().map(|c| c.address),
             #[cfg(morgana_hosted)]
             Inner::Host(host) => match host.listen_ip {
                 core::net::IpAddr::V4(ip) => Some(match &self.config.ipv4 {
@@ -240,7 +309,7 @@ impl Stack {
     /// at most `timeout`.
     pub async fn wait_up(&self, timeout: Duration) -> Result<(), Error> {
         match &self.inner {
-            Inner::Direct(net) => with_timeout(timeout, net.wait_config_up())
+            Inner::Direct(net, _) => with_timeout(timeout, net.wait_config_up())
                 .await
                 .map_err(|_| Error::NoAddress),
             #[cfg(morgana_hosted)]
@@ -258,7 +327,7 @@ impl Stack {
             return Err(Error::BadName);
         }
         let net = match &self.inner {
-            Inner::Direct(net) => net,
+            Inner::Direct(net, _) => net,
             #[cfg(morgana_hosted)]
             Inner::Host(_) => {
                 return morgana_backend_unix::sockets::resolve(host)

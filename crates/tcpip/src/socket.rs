@@ -291,7 +291,7 @@ impl Stack {
         }
         let inner =
             match &self.inner {
-                Inner::Direct(net) => ListenerInner::Direct(*net),
+                Inner::Direct(net, _) => ListenerInner::Direct(*net),
                 #[cfg(morgana_hosted)]
                 Inner::Host(host) => {
                     let addr = core::net::SocketAddr::new(host.listen_ip, port);
@@ -314,7 +314,7 @@ impl Stack {
     ) -> Result<TcpStream<'b>, SocketError> {
         let remote = remote.into();
         match &self.inner {
-            Inner::Direct(net) => {
+            Inner::Direct(net, _) => {
                 let mut socket = TcpSocket::new(*net, &mut buffers.rx, &mut buffers.tx);
                 socket.connect(remote).await.map_err(|e| match e {
                     tcp::ConnectError::ConnectionReset => SocketError::Refused,

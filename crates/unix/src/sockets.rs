@@ -44,9 +44,15 @@ pub struct HostListener {
 }
 
 impl HostListener {
-    /// Listens on `addr` (`SO_REUSEADDR`, as `std` sets it).
+    /// Listens on `addr` (`SO_REUSEADDR`, as `std` sets it), with the host's largest listen
+    /// backlog (`SOMAXCONN`): connections beyond what the service serves wait there.
+    ///
+    /// Also raises the process's descriptor limit to its hard limit, once: every connection
+    /// is a descriptor, and the usual soft limit (1024) is below a thousand connections.
     pub fn bind(addr: SocketAddr) -> io::Result<HostListener> {
+        raise_descriptor_limit();
         let socket = TcpListener::bind(addr)?;
+        nix_socket::listen(&socket, nix_socket::Backlog::MAXCONN)?;
         socket.set_nonblocking(true)?;
         Ok(HostListener {
             socket: Arc::new(socket),
@@ -71,6 +77,24 @@ impl HostListener {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// Raises `RLIMIT_NOFILE`'s soft limit to its hard limit (a failure leaves it as it was).
+fn raise_descriptor_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid, writable `rlimit` for the call's duration.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return;
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        limit.rlim_cur = limit.rlim_max;
+        // SAFETY: `limit` is a valid `rlimit`; raising the soft limit up to the hard one is
+        // always allowed and changes nothing but the limit.
+        let _ = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
     }
 }
 

@@ -1,7 +1,8 @@
 //! TCP echo (RFC 862) on `--port` (default 7) for many clients at once.
 //!
 //! ```text
-//! echo-server --net:service=TAP -- [--ipv4=ADDR/PREFIX ...] [--port=7] [--idle-timeout=60] [--buffer-size=BYTES]
+//! echo-server --net:service=TAP -- [--ipv4=ADDR/PREFIX ...] [--port=7] [--idle-timeout=60]
+//!             [--max-connections=N] [--backlog=K] [--buffer-size=BYTES]
 //! ```
 //!
 //! Network arguments are those of `morgana-tcpip`; a bad one ends the unikernel with one
@@ -24,7 +25,8 @@ async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
         use rand_core::RngCore;
         morgana::entropy::rng()?.next_u64()
     };
-    let stack = Stack::from_args(net, &mut args, spawner, seed)?;
+    let sockets = config.limits.sockets();
+    let stack = Stack::from_args_with_tcp_sockets(net, &mut args, spawner, seed, sockets)?;
     args.finish()?;
     stack.wait_up(Duration::from_secs(30)).await?;
     morgana_echo::spawn(&stack, spawner, &config)?;

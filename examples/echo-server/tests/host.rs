@@ -102,3 +102,22 @@ fn a_port_already_in_use_is_one_error_line() {
         )
     );
 }
+
+#[test]
+fn a_thousand_connections_on_loopback_are_held_at_once_and_echoed() {
+    let port = free_port();
+    let mut server = Process::start(std::process::Command::new(EXE).args([
+        "--net:service=socket".to_string(),
+        "--".to_string(),
+        format!("--port={port}"),
+    ]));
+    server.wait_for_line("echo-server:", Duration::from_secs(10));
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let ok = morgana_testkit::clients::hold_and_exchange(
+        addr,
+        1000,
+        morgana_testkit::clients::echo_line,
+    );
+    assert_eq!(ok, 1000, "connections echoed exactly, twice each");
+    assert!(server.is_running());
+}

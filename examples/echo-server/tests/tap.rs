@@ -144,3 +144,16 @@ fn takes_its_address_from_dhcp() {
     let got = ns.enter(move || exchange(addr, b"leased"));
     assert_eq!(got, b"leased");
 }
+
+#[test]
+fn a_thousand_connections_over_a_tap_are_held_at_once_and_echoed() {
+    require!(Prereq::Tap);
+    let ns = Netns::new("echo1k");
+    let mut server = start(&ns, &[]);
+    let addr: SocketAddr = ADDR.parse().unwrap();
+    let ok = ns.enter(move || {
+        morgana_testkit::clients::hold_and_exchange(addr, 1000, morgana_testkit::clients::echo_line)
+    });
+    assert_eq!(ok, 1000, "connections echoed exactly, twice each");
+    assert!(server.is_running());
+}

@@ -19,19 +19,22 @@ morgana::main!(app, devices: { SERVICE: net = "service" });
 
 static SITE: StaticKv = include!(concat!(env!("OUT_DIR"), "/htdocs.rs"));
 
-/// Connections each service serves at once: two services share one heap.
-const CONNECTIONS: usize = 16;
+/// Connections each service serves at once, and waiting: two services share one heap.
+const LIMITS: morgana_tcpip::ConnectionLimits = morgana_tcpip::ConnectionLimits {
+    max_connections: 16,
+    backlog: 4,
+};
 
 async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
     let mut args = BootArgs::from_boot();
     let http = ServerConfig {
         port: args.with_default("http-port", 80)?,
-        connections: CONNECTIONS,
+        limits: LIMITS,
         ..ServerConfig::default()
     };
     let echo = EchoConfig {
         port: args.with_default("echo-port", 7)?,
-        connections: CONNECTIONS,
+        limits: LIMITS,
         ..EchoConfig::default()
     };
     let net = morgana::net::acquire(SERVICE)?;

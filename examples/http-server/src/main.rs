@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! http-server --net:service=TAP [--block:site=FILE] -- [--ipv4=ADDR/PREFIX ...] [--port=80]
-//!             [--idle-timeout=30]
+//!             [--idle-timeout=30] [--max-connections=N] [--backlog=K]
 //! ```
 //!
 //! HTTP/1.1 with keep-alive; see `morgana_http::server` for what is answered how. The service
@@ -61,7 +61,8 @@ async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
     let config = ServerConfig::from_args(&mut args)?;
     let net = morgana::net::acquire(SERVICE)?;
     let seed = morgana::entropy::rng()?.next_u64();
-    let stack = Stack::from_args(net, &mut args, spawner, seed)?;
+    let sockets = config.limits.sockets();
+    let stack = Stack::from_args_with_tcp_sockets(net, &mut args, spawner, seed, sockets)?;
     args.finish()?;
     let (site, files) = site().await?;
     stack.wait_up(Duration::from_secs(30)).await?;

@@ -85,3 +85,24 @@ fn a_port_already_in_use_is_one_error_line() {
         )
     );
 }
+
+#[test]
+fn a_thousand_keep_alive_connections_on_loopback_are_held_at_once_and_answered() {
+    let port = free_port();
+    let mut server = Process::start(std::process::Command::new(EXE).args([
+        "--net:service=socket".to_string(),
+        "--".to_string(),
+        format!("--port={port}"),
+    ]));
+    server.wait_for_line("http-server:", Duration::from_secs(10));
+    let index = common::htdocs("index.html");
+    let addr = std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let ok = morgana_testkit::clients::hold_and_exchange(addr, 1000, |s, _| {
+        morgana_testkit::clients::http_get(s, "/", &index)
+    });
+    assert_eq!(
+        ok, 1000,
+        "connections answered 200 with index.html, twice each"
+    );
+    assert!(server.is_running());
+}

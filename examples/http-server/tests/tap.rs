@@ -135,3 +135,22 @@ fn truncated_oversized_and_garbage_frames_do_not_stop_the_server() {
         "served after the garbage"
     );
 }
+
+#[test]
+fn a_thousand_keep_alive_connections_over_a_tap_are_held_at_once_and_answered() {
+    require!(Prereq::Tap);
+    let ns = Netns::new("http1k");
+    let mut server = start(&ns);
+    let index = htdocs("index.html");
+    let ok = ns.enter(move || {
+        let addr: std::net::SocketAddr = "10.77.0.2:80".parse().unwrap();
+        morgana_testkit::clients::hold_and_exchange(addr, 1000, |s, _| {
+            morgana_testkit::clients::http_get(s, "/", &index)
+        })
+    });
+    assert_eq!(
+        ok, 1000,
+        "connections answered 200 with index.html, twice each"
+    );
+    assert!(server.is_running());
+}

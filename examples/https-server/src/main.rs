@@ -124,7 +124,8 @@ async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
     args.finish()?;
     stack.wait_up(Duration::from_secs(30)).await?;
     let listener = stack.listen(config.port)?;
-    for _ in 0..config.connections {
+    // A pool of its own (TLS state per task): at most 64, fewer with `--max-connections`.
+    for _ in 0..config.limits.max_connections.min(64) {
         morgana::spawn(
             spawner,
             serve(listener.clone(), tls.clone(), config.clone()),

@@ -41,6 +41,8 @@ pub const SECONDS: u64 = 5;
 pub const HTTP_CONNECTIONS: usize = 32;
 /// Concurrent echo connections.
 pub const ECHO_CONNECTIONS: usize = 4;
+/// Concurrent HTTP connections of the many-connections rows (wrk `-c`).
+pub const MANY_CONNECTIONS: usize = 1000;
 
 /// Entry point for `cargo xtask bench WHAT...`.
 pub fn run(ws: &Workspace, args: &[String]) -> Result<ExitCode> {
@@ -196,12 +198,17 @@ fn wrk(lab: &Lab, url: &str) -> Result<HttpRun> {
 
 /// [`wrk`] with more wrk arguments (`extra`) before the URL.
 pub(crate) fn wrk_with(lab: &Lab, url: &str, extra: &[&str]) -> Result<HttpRun> {
+    wrk_connections(lab, url, HTTP_CONNECTIONS, extra)
+}
+
+/// [`wrk_with`] on `connections` connections.
+fn wrk_connections(lab: &Lab, url: &str, connections: usize, extra: &[&str]) -> Result<HttpRun> {
     let out = run_captured(
         lab.client
             .command("wrk")
             .args([
                 "-t2",
-                &format!("-c{HTTP_CONNECTIONS}"),
+                &format!("-c{connections}"),
                 &format!("-d{SECONDS}s"),
                 "--latency",
             ])
@@ -271,7 +278,7 @@ pub(crate) fn nginx_conf(
     let conf = dir.join(format!("{name}.conf"));
     let text = format!(
         "master_process off;\ndaemon off;\npid {pid};\nerror_log stderr error;\n\
-         events {{ worker_connections 1024; }}\n\
+         events {{ worker_connections 4096; }}\n\
          http {{\n  access_log off;\n  keepalive_requests 1000000;\n\
          client_body_temp_path {tmp};\n  proxy_temp_path {tmp};\n  fastcgi_temp_path {tmp};\n\
          uwsgi_temp_path {tmp};\n  scgi_temp_path {tmp};\n\
@@ -296,6 +303,8 @@ fn net(ws: &Workspace, echo_only: bool) -> Result<ExitCode> {
     }
     need_tool("wrk", "apt-get install wrk")?;
     need_tool("nginx", "apt-get install nginx-light")?;
+    // wrk, nginx and the unikernels inherit it: a thousand connections are a thousand files.
+    morgana_testkit::clients::raise_descriptor_limit();
     let http_server = unix::build(ws, "http-server", Profile::Release)?;
     let echo_server = unix::build(ws, "echo-server", Profile::Release)?;
     let me = std::env::current_exe().map_err(|e| Error::Other(format!("own path: {e}")))?;
@@ -335,8 +344,22 @@ fn net(ws: &Workspace, echo_only: bool) -> Result<ExitCode> {
         host.push(wrk(&lab, "http://10.79.0.2:8080/")?);
         lin.push(wrk(&lab, "http://10.79.0.2/")?);
     }
-    drop((uni_http, host_http, nginx));
     let (uni, host, lin) = (median_http(&uni), median_http(&host), median_http(&lin));
+    let many: Vec<HttpRun> = {
+        let urls = [
+            "http://10.78.0.2/",
+            "http://10.79.0.2:8080/",
+            "http://10.79.0.2/",
+        ];
+        let mut runs = [Vec::new(), Vec::new(), Vec::new()];
+        for _ in 0..RUNS {
+            for (url, runs) in urls.iter().zip(&mut runs) {
+                runs.push(wrk_connections(&lab, url, MANY_CONNECTIONS, &[])?);
+            }
+        }
+        runs.iter().map(|r| median_http(r)).collect()
+    };
+    drop((uni_http, host_http, nginx));
 
     let echo_rates = echo(&lab, &echo_server, &me)?;
     let _ = std::fs::remove_dir_all(&tmp);
@@ -363,6 +386,23 @@ fn net(ws: &Workspace, echo_only: bool) -> Result<ExitCode> {
         "ratio unikernel/nginx req/s: {:.2} (tap), {:.2} (host TCP/IP)",
         uni.rps / lin.rps,
         host.rps / lin.rps
+    );
+    println!(
+        "http  GET / ({MANY_CONNECTIONS} connections, wrk -t2, keep-alive; no socket errors, all 200)"
+    );
+    for (name, r) in ["http-server (tap)", "http-server (host)", "nginx (Linux)"]
+        .iter()
+        .zip(&many)
+    {
+        println!(
+            "{name:<22} {:>10.0} {:>9.0} {:>9.0} {:>9.0}",
+            r.rps, r.p50, r.p90, r.p99
+        );
+    }
+    println!(
+        "ratio unikernel/nginx req/s: {:.2} (tap), {:.2} (host TCP/IP)",
+        many[0].rps / many[2].rps,
+        many[1].rps / many[2].rps
     );
     print_echo(echo_rates);
     if let Err(e) = hvt_exits {
@@ -497,7 +537,7 @@ mod tests {
         let common = |name: &str| {
             format!(
                 "master_process off;\ndaemon off;\npid {d}/{name}.pid;\nerror_log stderr error;\n\
-                 events {{ worker_connections 1024; }}\n\
+                 events {{ worker_connections 4096; }}\n\
                  http {{\n  access_log off;\n  keepalive_requests 1000000;\n\
                  client_body_temp_path {d};\n  proxy_temp_path {d};\n  fastcgi_temp_path {d};\n\
                  uwsgi_temp_path {d};\n  scgi_temp_path {d};\n\

@@ -64,7 +64,14 @@ pub struct NetConfig {
     pub ipv6: Ipv6Mode,
     /// DNS servers given with `--dns` (DHCP leases bring their own).
     pub dns: heapless::Vec<IpAddr, MAX_DNS_SERVERS>,
+    /// TCP sockets the direct stack must hold at once (listening, connected or closing); the
+    /// stack reserves room for at least that many, plus its own DHCP and DNS sockets. Not a
+    /// boot argument: a service sets it from its own connection limit.
+    pub tcp_sockets: usize,
 }
+
+/// [`NetConfig::tcp_sockets`] unless a service asks for more.
+pub const DEFAULT_TCP_SOCKETS: usize = 150;
 
 impl NetConfig {
     /// A static IPv4 address with no gateway, SLAAC for IPv6, no DNS: what tests use.
@@ -76,6 +83,7 @@ impl NetConfig {
             },
             ipv6: Ipv6Mode::Slaac,
             dns: heapless::Vec::new(),
+            tcp_sockets: DEFAULT_TCP_SOCKETS,
         }
     }
 
@@ -147,7 +155,12 @@ impl NetConfig {
                 return Err(ConfigError::DnsFamily(*server));
             }
         }
-        Ok(NetConfig { ipv4, ipv6, dns })
+        Ok(NetConfig {
+            ipv4,
+            ipv6,
+            dns,
+            tcp_sockets: DEFAULT_TCP_SOCKETS,
+        })
     }
 
     /// The configuration in embassy-net's terms.

@@ -1,0 +1,120 @@
+//! Many TCP clients at once: open `n` connections, hold them all, and run an exchange on each
+//! while all the others stay open, for the tests of how many connections a server holds.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// How long one connection attempt, or one read, may take: long enough for SYNs a server's
+/// listen backlog dropped to be sent again several times (1 s, 2 s, 4 s, ... apart).
+pub const PATIENCE: Duration = Duration::from_secs(40);
+
+/// Raises this process's descriptor limit (`RLIMIT_NOFILE`) to its hard limit, so that a test
+/// can hold a thousand connections; returns the soft limit now in force.
+pub fn raise_descriptor_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid, writable `rlimit` for the call's duration.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 0;
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: `raised` is a valid `rlimit`; raising the soft limit to the hard one is
+        // always allowed and changes nothing else.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            return raised.rlim_cur;
+        }
+    }
+    limit.rlim_cur
+}
+
+/// Opens `n` connections to `addr` (from 8 threads at once, so that they arrive in bursts),
+/// then, with all of them open, runs `exchange` on each in turn, twice (so each is kept alive
+/// across a round of all the others); returns how many connections had both exchanges succeed.
+///
+/// A connection that cannot be opened, or was reset, fails the test with its error.
+pub fn hold_and_exchange(
+    addr: SocketAddr,
+    n: usize,
+    exchange: impl Fn(&mut TcpStream, usize) -> io::Result<bool>,
+) -> usize {
+    let limit = raise_descriptor_limit();
+    assert!(
+        limit >= n as u64 + 64,
+        "the descriptor limit ({limit}) is too low for {n} connections"
+    );
+    const THREADS: usize = 8;
+    let openers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            std::thread::spawn(move || {
+                (t..n)
+                    .step_by(THREADS)
+                    .map(|i| {
+                        let s = TcpStream::connect_timeout(&addr, PATIENCE)
+                            .unwrap_or_else(|e| panic!("connection {i}: connect: {e}"));
+                        s.set_read_timeout(Some(PATIENCE))
+                            .expect("set a read timeout");
+                        s.set_nodelay(true).expect("set TCP_NODELAY");
+                        (i, s)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut streams: Vec<(usize, TcpStream)> = openers
+        .into_iter()
+        .flat_map(|t| t.join().expect("an opening thread panicked"))
+        .collect();
+    streams.sort_by_key(|(i, _)| *i);
+    let mut ok = vec![true; n];
+    for _round in 0..2 {
+        for (i, s) in streams.iter_mut() {
+            let good = exchange(s, *i)
+                .unwrap_or_else(|e| panic!("connection {i} failed with all {n} open: {e}"));
+            ok[*i] &= good;
+        }
+    }
+    ok.iter().filter(|g| **g).count()
+}
+
+/// An echo exchange: sends a line naming the connection, reads exactly that line back.
+pub fn echo_line(s: &mut TcpStream, i: usize) -> io::Result<bool> {
+    let line = format!("connection {i}\n");
+    s.write_all(line.as_bytes())?;
+    let mut back = vec![0u8; line.len()];
+    s.read_exact(&mut back)?;
+    Ok(back == line.as_bytes())
+}
+
+/// An HTTP/1.1 keep-alive exchange: `GET path`, then reads the response head and its
+/// `Content-Length` body; true for a `200` whose body is `expected`.
+pub fn http_get(s: &mut TcpStream, path: &str, expected: &[u8]) -> io::Result<bool> {
+    write!(s, "GET {path} HTTP/1.1\r\nHost: test\r\n\r\n")?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte)?;
+        head.push(byte[0]);
+        if head.len() > 16 * 1024 {
+            return Ok(false);
+        }
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let length = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    s.read_exact(&mut body)?;
+    Ok(head.starts_with("HTTP/1.1 200 OK\r\n") && body == expected)
+}
