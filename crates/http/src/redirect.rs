@@ -23,9 +23,9 @@ use alloc::vec::Vec;
 use embassy_executor::Spawner;
 use embassy_time::with_timeout;
 use morgana_tcpip::embedded_io_async::{Read, Write};
-use morgana_tcpip::{SocketBuffers, Stack, TcpListener};
+use morgana_tcpip::{Service, Stack, TcpStream};
 
-use crate::server::{After, CLOSE_TIMEOUT, Ending, MAX_HEADERS, ServerConfig, error};
+use crate::server::{After, Ending, MAX_HEADERS, ServerConfig, error};
 
 /// The port HTTPS URLs leave out.
 pub const HTTPS_DEFAULT_PORT: u16 = 443;
@@ -130,37 +130,37 @@ pub async fn redirect_connection<S: Read + Write>(
     }
 }
 
-/// One task of the pool: accept, redirect, close, forever.
-async fn serve(listener: TcpListener, https_port: u16, config: ServerConfig) {
-    let mut buffers = SocketBuffers::new(config.buffer_size, config.buffer_size);
-    loop {
-        let mut socket = match listener.accept(&mut buffers).await {
-            Ok(socket) => socket,
-            Err(e) => {
-                log::warn!("http redirect: accept failed: {e}");
-                continue;
-            }
-        };
-        socket.set_nagle_enabled(false);
-        let ending = redirect_connection(&mut socket, https_port, &config).await;
-        socket.close_gracefully(CLOSE_TIMEOUT).await;
+/// The redirect answered on every connection.
+struct Redirect {
+    https_port: u16,
+    config: ServerConfig,
+}
+
+impl Service for Redirect {
+    async fn serve(&self, stream: &mut TcpStream<'_>) {
+        stream.set_nagle_enabled(false);
+        let ending = redirect_connection(stream, self.https_port, &self.config).await;
         log::debug!("http redirect: connection {ending:?}");
     }
 }
 
-/// Listens on [`ServerConfig::port`] and starts [`ServerConfig::connections`] tasks that
-/// redirect every request to HTTPS on `https_port`.
+/// Listens on [`ServerConfig::port`] and redirects every request there to HTTPS on
+/// `https_port`, a task per connection within [`ServerConfig::limits`] (see
+/// [`morgana_tcpip::serve`]). A direct `stack` needs [`ConnectionLimits::sockets`] TCP sockets.
+///
+/// [`ConnectionLimits::sockets`]: morgana_tcpip::serve::ConnectionLimits::sockets
 pub fn spawn(
     stack: &Stack,
     spawner: Spawner,
     https_port: u16,
     config: &ServerConfig,
 ) -> Result<(), morgana_tcpip::Error> {
-    let listener = stack.listen(config.port)?;
-    for _ in 0..config.connections {
-        morgana_rt::spawn(spawner, serve(listener.clone(), https_port, config.clone()))?;
-    }
-    Ok(())
+    let service = Redirect {
+        https_port,
+        config: config.clone(),
+    };
+    let buffers = (config.buffer_size, config.buffer_size);
+    morgana_tcpip::serve::serve(stack, spawner, config.port, config.limits, buffers, service)
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ use morgana::time::{Duration, with_timeout};
 use morgana_http::ServerConfig;
 use morgana_kv::StaticKv;
 use morgana_tcpip::Stack;
+use morgana_tcpip::serve::ConnectionLimits;
 use morgana_tcpip::{SocketBuffers, TcpListener};
 use morgana_tls::{WallClock, rustls};
 use rand_core::RngCore;
@@ -135,7 +136,10 @@ async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
         Some(plain) => {
             let redirect = ServerConfig {
                 port: plain,
-                connections: REDIRECT_CONNECTIONS,
+                limits: ConnectionLimits {
+                    max_connections: REDIRECT_CONNECTIONS,
+                    backlog: REDIRECT_CONNECTIONS,
+                },
                 buffer_size: 2048,
                 ..config.clone()
             };
