@@ -85,8 +85,9 @@ fn start<const SOCK: usize, D: NetDevice + 'static>(
     seed: u64,
     gate: Rc<SynGate>,
 ) -> Result<embassy_net::Stack<'static>, Error> {
-    // `StackResources` is uninitialised memory until embassy-net fills it, so nothing is built
-    // on the stack first in an optimised build; the largest (`MAX_SOCKETS`) is ~1.3 MB.
+    // `StackResources` is uninitialised memory until embassy-net fills it, but embassy-net
+    // fills the socket table through a temporary on the stack: the largest (`MAX_SOCKETS`) is
+    // ~1.3 MB, which every backend's stack must hold (Xen's boot stack is sized for it).
     let resources: &'static mut StackResources<SOCK> = Box::leak(Box::new(StackResources::new()));
     let (net, mut runner) = embassy_net::new(
         DeviceDriver::new(device).with_syn_gate(gate),

@@ -119,8 +119,11 @@ morgana_stack_top:
     options(att_syntax)
 );
 
-/// Bytes of the boot stack, on which the whole unikernel runs.
-pub const STACK_SIZE: usize = 256 * 1024;
+/// Bytes of the boot stack, on which the whole unikernel runs. embassy-net fills the direct
+/// stack's socket table through a temporary on the stack (about 1.3 MB for
+/// `morgana_tcpip::MAX_SOCKETS` sockets), which a smaller stack would overflow into the page
+/// tables below it; in `.bss`, so it costs guest memory but no image bytes.
+pub const STACK_SIZE: usize = 2 * 1024 * 1024;
 
 unsafe extern "C" {
     /// The bottom of the boot stack (an address only).
