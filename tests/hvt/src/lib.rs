@@ -1,6 +1,7 @@
 //! Shared by the tests in `tests/`: images built once per test binary by `morgana-build`,
 //! booted on `/dev/kvm` by the Morgana tender, and their output. `tests/image.rs` reads built
-//! images as the tender will; `tests/boot.rs` and `tests/net.rs` boot them.
+//! images as the tender will; the other tests boot them, the network services with
+//! [`boot_on_tap`].
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use morgana_build::{Profile, Workspace, hvt};
-use morgana_testkit::{Outcome, run};
+use morgana_testkit::{Netns, Outcome, Process, run};
 
 /// The workspace these tests belong to.
 pub fn workspace() -> Workspace {
@@ -60,4 +61,35 @@ pub fn guest_output(out: &Outcome) -> String {
         .filter(|l| !l.starts_with("Solo5: "))
         .map(|l| format!("{l}\n"))
         .collect()
+}
+
+/// Boots `package` as a network service: a new namespace `label` with tap `mgtap0` (host side
+/// `host_cidr`) bound to the guest's device `service`, tender options `opts` before the image
+/// and guest arguments `args` after it. Returns once the guest prints a line starting with
+/// `ready` (panics after 120 s), with that line.
+pub fn boot_on_tap(
+    label: &str,
+    host_cidr: &str,
+    opts: &[&str],
+    package: &str,
+    args: &[&str],
+    ready: &str,
+) -> (Netns, Process, String) {
+    let ns = Netns::new(label);
+    ns.add_tap("mgtap0", 1500, Some(host_cidr));
+    let mut guest = Process::start(
+        ns.command(tender())
+            .args(opts)
+            .arg("--net:service=mgtap0")
+            .arg(image(package))
+            .args(args),
+    );
+    loop {
+        let (_, line) = guest
+            .next_line(Duration::from_secs(120))
+            .expect("the guest starts");
+        if line.starts_with(ready) {
+            return (ns, guest, line);
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use hvt_tests::{image, tender};
+use hvt_tests::boot_on_tap;
 use morgana_testkit::clients::{self, PATIENCE};
 use morgana_testkit::{Netns, Prereq, Process, require};
 
@@ -14,16 +14,20 @@ const INDEX: &[u8] = include_bytes!("../../../examples/http-server/htdocs/index.
 /// Boots http-server with `--mem=MEM` on tap `mgtap0` (host side `NET.1/24`, guest `NET.2`)
 /// with guest arguments `args`, and waits for its ready line.
 fn boot(label: &str, net: &str, mem: u32, args: &[&str]) -> (Netns, Process) {
-    let ns = Netns::new(label);
-    ns.add_tap("mgtap0", 1500, Some(&format!("{net}.1/24")));
-    let mut guest = Process::start(
-        ns.command(tender())
-            .args([format!("--mem={mem}"), "--net:service=mgtap0".into()])
-            .arg(image("http-server"))
-            .arg(format!("--ipv4={net}.2/24"))
-            .args(args),
+    let mem = format!("--mem={mem}");
+    let ipv4 = format!("--ipv4={net}.2/24");
+    let args: Vec<&str> = [ipv4.as_str()]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    let (ns, guest, _) = boot_on_tap(
+        label,
+        &format!("{net}.1/24"),
+        &[&mem],
+        "http-server",
+        &args,
+        "http-server:",
     );
-    guest.wait_for_line("http-server:", Duration::from_secs(120));
     (ns, guest)
 }
 

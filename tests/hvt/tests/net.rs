@@ -4,29 +4,8 @@
 
 use std::time::Duration;
 
-use hvt_tests::{image, tender};
-use morgana_testkit::{Netns, Prereq, Process, require, run};
-
-/// Boots `package` on tap `mgtap0` (host side `host/24`) in a new namespace, with guest
-/// arguments `args`, and waits for its line starting with `ready`.
-fn start(label: &str, package: &str, host: &str, args: &[&str], ready: &str) -> (Netns, Process) {
-    let ns = Netns::new(label);
-    ns.add_tap("mgtap0", 1500, Some(&format!("{host}/24")));
-    let mut guest = Process::start(
-        ns.command(tender())
-            .args(["--mem=32", "--net:service=mgtap0"])
-            .arg(image(package))
-            .args(args),
-    );
-    loop {
-        let (_, line) = guest
-            .next_line(Duration::from_secs(120))
-            .expect("the guest starts");
-        if line.starts_with(ready) {
-            return (ns, guest);
-        }
-    }
-}
+use hvt_tests::boot_on_tap;
+use morgana_testkit::{Netns, Prereq, require, run};
 
 fn curl(ns: &Netns, url: &str) -> (String, String) {
     let out = run(
@@ -57,10 +36,11 @@ fn echo(ns: &Netns, addr: &str, port: u16, payload: &str) -> String {
 #[test]
 fn http_server_serves_a_page_and_a_404() {
     require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("curl"));
-    let (ns, _guest) = start(
+    let (ns, _guest, _) = boot_on_tap(
         "hvthttp",
+        "10.79.0.1/24",
+        &["--mem=32"],
         "http-server",
-        "10.79.0.1",
         &["--ipv4=10.79.0.2/24"],
         "http-server:",
     );
@@ -77,10 +57,11 @@ fn http_server_serves_a_page_and_a_404() {
 #[test]
 fn echo_server_echoes() {
     require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("python3"));
-    let (ns, _guest) = start(
+    let (ns, _guest, _) = boot_on_tap(
         "hvtecho",
+        "10.79.1.1/24",
+        &["--mem=32"],
         "echo-server",
-        "10.79.1.1",
         &["--ipv4=10.79.1.2/24"],
         "echo-server:",
     );
@@ -95,10 +76,11 @@ fn gateway_serves_both_services_from_one_image() {
         Prereq::Tool("curl"),
         Prereq::Tool("python3")
     );
-    let (ns, _guest) = start(
+    let (ns, _guest, _) = boot_on_tap(
         "hvtgw",
+        "10.79.2.1/24",
+        &["--mem=32"],
         "gateway",
-        "10.79.2.1",
         &["--ipv4=10.79.2.2/24"],
         "gateway:",
     );

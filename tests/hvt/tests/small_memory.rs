@@ -4,38 +4,18 @@
 
 use std::time::Duration;
 
-use hvt_tests::{image, tender};
-use morgana_testkit::{Netns, Prereq, Process, require, run};
-
-/// Boots `package` with `--mem=4` on tap `mgtap0` (host side `host/24`), guest address `guest`,
-/// and waits for its line starting with `ready`.
-fn start(label: &str, package: &str, host: &str, guest: &str, ready: &str) -> (Netns, Process) {
-    let ns = Netns::new(label);
-    ns.add_tap("mgtap0", 1500, Some(&format!("{host}/24")));
-    let mut p = Process::start(
-        ns.command(tender())
-            .args(["--mem=4", "--net:service=mgtap0"])
-            .arg(image(package))
-            .arg(format!("--ipv4={guest}/24")),
-    );
-    loop {
-        let (_, line) = p
-            .next_line(Duration::from_secs(120))
-            .expect("the guest starts");
-        if line.starts_with(ready) {
-            return (ns, p);
-        }
-    }
-}
+use hvt_tests::boot_on_tap;
+use morgana_testkit::{Prereq, require, run};
 
 #[test]
 fn echo_server_echoes_64_kib_exactly_in_4_mib() {
     require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("python3"));
-    let (ns, mut guest) = start(
+    let (ns, mut guest, _) = boot_on_tap(
         "hvtecho4",
+        "10.79.4.1/24",
+        &["--mem=4"],
         "echo-server",
-        "10.79.4.1",
-        "10.79.4.2",
+        &["--ipv4=10.79.4.2/24"],
         "echo-server:",
     );
     // 64 KiB of a pattern that repeats only every 251 bytes, sent whole, then read back.
@@ -55,11 +35,12 @@ fn echo_server_echoes_64_kib_exactly_in_4_mib() {
 #[test]
 fn http_server_serves_its_page_in_4_mib() {
     require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("curl"));
-    let (ns, mut guest) = start(
+    let (ns, mut guest, _) = boot_on_tap(
         "hvthttp4",
+        "10.79.5.1/24",
+        &["--mem=4"],
         "http-server",
-        "10.79.5.1",
-        "10.79.5.2",
+        &["--ipv4=10.79.5.2/24"],
         "http-server:",
     );
     let out = run(

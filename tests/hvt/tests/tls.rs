@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use hvt_tests::{guest_output, image, tender};
+use hvt_tests::{boot_on_tap, guest_output, image, tender};
 use morgana_testkit::{Netns, Prereq, Process, require, run};
 
 const CA: &str = concat!(
@@ -29,23 +29,15 @@ fn https_server_handshakes_tls_1_3_and_1_2_and_serves_exact_files() {
         Prereq::Tool("curl"),
         Prereq::Tool("openssl")
     );
-    let ns = Netns::new("hvttls");
-    ns.add_tap("mgtap0", 1500, Some("10.79.5.1/24"));
-    let mut guest = Process::start(
-        ns.command(tender())
-            .args(["--mem=64", "--net:service=mgtap0"])
-            .arg(image("https-server"))
-            .args(["--ipv4=10.79.5.2/24"]),
+    let (ns, mut guest, line) = boot_on_tap(
+        "hvttls",
+        "10.79.5.1/24",
+        &["--mem=64"],
+        "https-server",
+        &["--ipv4=10.79.5.2/24"],
+        "https-server:",
     );
-    loop {
-        let (_, line) = guest
-            .next_line(Duration::from_secs(120))
-            .expect("the guest starts");
-        if line.starts_with("https-server:") {
-            assert_eq!(line, "https-server: 3 files, port 443");
-            break;
-        }
-    }
+    assert_eq!(line, "https-server: 3 files, port 443");
     // Two files over one connection (keep-alive), TLS 1.3.
     let out = run(
         ns.command("curl").args([
@@ -123,22 +115,14 @@ fn get_css_tls12(ns: &Netns, addr: &str) {
 #[test]
 fn https_server_answers_a_connection_after_a_minute_idle() {
     require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("openssl"));
-    let ns = Netns::new("hvttlsidle");
-    ns.add_tap("mgtap0", 1500, Some("10.79.7.1/24"));
-    let mut guest = Process::start(
-        ns.command(tender())
-            .args(["--mem=64", "--net:service=mgtap0"])
-            .arg(image("https-server"))
-            .args(["--ipv4=10.79.7.2/24"]),
+    let (ns, mut guest, _) = boot_on_tap(
+        "hvttlsidle",
+        "10.79.7.1/24",
+        &["--mem=64"],
+        "https-server",
+        &["--ipv4=10.79.7.2/24"],
+        "https-server:",
     );
-    loop {
-        let (_, line) = guest
-            .next_line(Duration::from_secs(120))
-            .expect("the guest starts");
-        if line.starts_with("https-server:") {
-            break;
-        }
-    }
     get_css_tls12(&ns, "10.79.7.2");
     std::thread::sleep(Duration::from_secs(70));
     get_css_tls12(&ns, "10.79.7.2");
