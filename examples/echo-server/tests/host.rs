@@ -17,6 +17,19 @@ fn free_port() -> u16 {
     listener.local_addr().expect("its address").port()
 }
 
+/// Starts echo-server on the host's TCP/IP on a free loopback port, as this user, and waits
+/// for its start line.
+fn start_on_loopback() -> (Process, SocketAddr) {
+    let port = free_port();
+    let mut server = Process::start(std::process::Command::new(EXE).args([
+        "--net:service=socket".to_string(),
+        "--".to_string(),
+        format!("--port={port}"),
+    ]));
+    server.wait_for_line("echo-server:", Duration::from_secs(10));
+    (server, SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+}
+
 #[test]
 fn fifty_clients_on_loopback_are_echoed_by_an_ordinary_user() {
     let root = Prereq::Root.missing().is_none();
@@ -57,14 +70,7 @@ fn fifty_clients_on_loopback_are_echoed_by_an_ordinary_user() {
 #[test]
 fn a_large_transfer_is_echoed_exactly() {
     require!(Prereq::Tool("ss"));
-    let port = free_port();
-    let mut server = Process::start(std::process::Command::new(EXE).args([
-        "--net:service=socket".to_string(),
-        "--".to_string(),
-        format!("--port={port}"),
-    ]));
-    server.wait_for_line("echo-server:", Duration::from_secs(10));
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let (mut server, addr) = start_on_loopback();
     let mut scales = Vec::new();
     let (sent, got, len) = common::bulk_exchange(addr, || {
         scales = common::window_scales(&mut std::process::Command::new("ss"), &addr.to_string());
@@ -105,14 +111,7 @@ fn a_port_already_in_use_is_one_error_line() {
 
 #[test]
 fn a_thousand_connections_on_loopback_are_held_at_once_and_echoed() {
-    let port = free_port();
-    let mut server = Process::start(std::process::Command::new(EXE).args([
-        "--net:service=socket".to_string(),
-        "--".to_string(),
-        format!("--port={port}"),
-    ]));
-    server.wait_for_line("echo-server:", Duration::from_secs(10));
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let (mut server, addr) = start_on_loopback();
     let ok = morgana_testkit::clients::hold_and_exchange(
         addr,
         1000,
