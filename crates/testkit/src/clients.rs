@@ -1,5 +1,6 @@
 //! Many TCP clients at once: open `n` connections, hold them all, and run an exchange on each
-//! while all the others stay open, for the tests of how many connections a server holds.
+//! while all the others stay open, for the tests of how many connections a server holds; or
+//! open them all in one burst.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -81,6 +82,53 @@ pub fn hold_and_exchange(
         }
     }
     ok.iter().filter(|g| **g).count()
+}
+
+/// Opens `n` connections to `addr` all at once (a thread each, released together), runs
+/// `exchange` on each, and keeps every connection open until all exchanges are done; returns
+/// how many succeeded. A burst larger than the sockets a server listens with.
+///
+/// A connection that cannot be opened, or fails, fails the test with its error.
+pub fn burst(
+    addr: SocketAddr,
+    n: usize,
+    exchange: impl Fn(&mut TcpStream, usize) -> io::Result<bool> + Send + Sync + 'static,
+) -> usize {
+    let limit = raise_descriptor_limit();
+    assert!(
+        limit >= n as u64 + 64,
+        "the descriptor limit ({limit}) is too low for {n} connections"
+    );
+    let exchange = std::sync::Arc::new(exchange);
+    let start = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let done = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|i| {
+            let (exchange, start, done) = (exchange.clone(), start.clone(), done.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                let result = TcpStream::connect_timeout(&addr, PATIENCE).and_then(|mut s| {
+                    s.set_read_timeout(Some(PATIENCE))?;
+                    s.set_nodelay(true)?;
+                    let good = exchange(&mut s, i)?;
+                    Ok((good, s))
+                });
+                // Every thread gets here, even after an error, so that none waits forever.
+                done.wait();
+                result.map(|(good, _open_until_now)| good)
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            t.join()
+                .expect("a connecting thread panicked")
+                .unwrap_or_else(|e| panic!("connection {i} of the burst of {n}: {e}"))
+        })
+        .filter(|good| *good)
+        .count()
 }
 
 /// An echo exchange: sends a line naming the connection, reads exactly that line back.

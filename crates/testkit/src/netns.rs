@@ -155,6 +155,23 @@ impl Netns {
             .unwrap_or_else(|_| panic!("{path} in {}: {text:?}", self.name))
     }
 
+    /// A counter of the namespace's TCP/IP stack from `/proc/net/netstat` or `/proc/net/snmp`,
+    /// by its group and name as `nstat` shows them joined, e.g. `TcpExtTCPSynRetrans` (SYNs
+    /// this namespace's clients sent again).
+    ///
+    /// # Panics
+    /// If there is no such counter.
+    pub fn stack_counter(&self, counter: &str) -> u64 {
+        let out = self
+            .command("cat")
+            .args(["/proc/net/netstat", "/proc/net/snmp"])
+            .output()
+            .unwrap_or_else(|e| panic!("cat /proc/net/netstat: {e}"));
+        let text = String::from_utf8_lossy(&out.stdout);
+        find_stack_counter(&text, counter)
+            .unwrap_or_else(|| panic!("no counter {counter} in {}", self.name))
+    }
+
     /// Starts `f` on a new thread that has joined this namespace (sockets it opens live there).
     pub fn spawn_thread<T: Send + 'static>(
         &self,
@@ -290,6 +307,20 @@ fn attach_tap(tap: &str) -> OwnedFd {
     file.into()
 }
 
+/// The counter `GroupName` (e.g. `TcpExtTCPSynRetrans`) in the text of `/proc/net/netstat`:
+/// per group, a line of names then a line of values, each starting with `Group:`.
+fn find_stack_counter(text: &str, counter: &str) -> Option<u64> {
+    let lines: Vec<&str> = text.lines().collect();
+    lines.chunks(2).find_map(|pair| {
+        let [names, values] = pair else { return None };
+        let (group, names) = names.split_once(": ")?;
+        let (_, values) = values.split_once(": ")?;
+        let name = counter.strip_prefix(group)?;
+        let i = names.split_whitespace().position(|n| n == name)?;
+        values.split_whitespace().nth(i)?.parse().ok()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +328,16 @@ mod tests {
     use std::io::{Read, Write};
     use std::net::{Ipv4Addr, TcpListener};
     use std::path::Path;
+
+    #[test]
+    fn stack_counters_by_group_and_name() {
+        let text = "TcpExt: SyncookiesSent TCPSynRetrans\nTcpExt: 3 17\n\
+                    IpExt: InNoRoutes\nIpExt: 5\nTcp: RtoAlgorithm ActiveOpens\nTcp: 1 42\n";
+        assert_eq!(find_stack_counter(text, "TcpExtTCPSynRetrans"), Some(17));
+        assert_eq!(find_stack_counter(text, "IpExtInNoRoutes"), Some(5));
+        assert_eq!(find_stack_counter(text, "TcpActiveOpens"), Some(42));
+        assert_eq!(find_stack_counter(text, "TcpExtNothing"), None);
+    }
 
     #[test]
     fn a_namespace_holds_its_taps_and_is_deleted_on_drop() {
