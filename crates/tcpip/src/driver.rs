@@ -11,6 +11,11 @@
 //! until it leaves, the driver hands out no further tokens (back-pressure instead of loss). A
 //! device error on receive or transmit drops that one frame, is logged, and the driver retries
 //! after [`ERROR_RETRY`] rather than spinning.
+//!
+//! With a [`SynGate`](crate::gate) (the direct stack's listen backlog), each received SYN is
+//! shown to the gate first, which may hold it back; and before reading the device the driver
+//! takes from the gate a held SYN that a socket listens for now, so that it reaches the stack
+//! on the stack's next run (embassy-net runs it when a socket starts listening).
 
 use alloc::rc::Rc;
 use alloc::vec;
@@ -20,7 +25,7 @@ use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
 use embassy_net_driver::{Capabilities, Driver, HardwareAddress, LinkState, RxToken, TxToken};
-use embassy_time::{Duration, Timer};
+use embassy_time::{Duration, Instant, Timer};
 use morgana_net::NetDevice;
 
 use crate::gate::SynGate;
@@ -54,7 +59,8 @@ impl<D: NetDevice> DeviceDriver<D> {
         }
     }
 
-    /// Drops the SYNs `gate` does not admit before the stack sees them.
+    /// Holds back the SYNs `gate` does not admit yet, and hands them to the stack when it
+    /// releases them.
     pub(crate) fn with_syn_gate(mut self, gate: Rc<SynGate>) -> Self {
         self.syn_gate = Some(gate);
         self
@@ -144,9 +150,14 @@ impl<D: NetDevice> Driver for DeviceDriver<D> {
         if !self.flush(cx) {
             return None;
         }
-        let mut received = self.device.poll_receive(cx, &mut self.rx);
-        while let (Poll::Ready(Ok(len)), Some(gate)) = (&received, &self.syn_gate) {
-            if gate.admit(&self.rx[..*len]) {
+        // A held SYN whose port listens again goes first: it arrived before anything unread.
+        let released = (self.syn_gate.as_ref()).and_then(|g| g.release(Instant::now, &mut self.rx));
+        let mut received = match released {
+            Some(len) => Poll::Ready(Ok(len)),
+            None => self.device.poll_receive(cx, &mut self.rx),
+        };
+        while let (None, Poll::Ready(Ok(len)), Some(gate)) = (released, &received, &self.syn_gate) {
+            if gate.admit(&self.rx[..*len], Instant::now) {
                 break;
             }
             received = self.device.poll_receive(cx, &mut self.rx);

@@ -9,11 +9,12 @@
 //! - a connection beyond that is accepted and waits for a free slot, up to `backlog` of them;
 //! - beyond those, further connections wait until one ends (logged once each time it starts):
 //!   on the host stack in the host's own listen backlog; on the direct stack, which would
-//!   answer a SYN that no socket listens for with an RST, their SYNs are dropped instead (see
-//!   [`crate::gate`]) and come again, as with a host whose accept queue is full.
+//!   answer a SYN that no socket listens for with an RST, their SYNs are held instead (see
+//!   [`crate::gate`]) and go to the stack when a task listens again, never reset.
 //!
 //! A burst of more connections than sockets listening goes the same way on the direct stack:
-//! each SYN dropped starts another listener, which takes the SYN when it comes again.
+//! each SYN held starts another listener (within the limits), which takes the SYN as soon as
+//! it listens; only SYNs beyond the gate's bound are dropped and taken when they come again.
 //!
 //! Tasks are spawned as they are first needed and then reused, so at most
 //! `max_connections + backlog` of them exist, each a few hundred bytes while it holds no
@@ -167,14 +168,15 @@ pub fn serve<S: Service>(
     Ok(())
 }
 
-/// Starts more listeners when the gate dropped SYNs for want of one (direct stack).
+/// Starts more listeners when the gate held or dropped SYNs for want of one (direct stack).
 async fn grow_on_demand<S: Service>(pool: &'static Pool<S>) {
     let Some(gate) = &pool.gate else { return };
     loop {
-        let dropped = poll_fn(|cx| gate.poll_dropped(cx)).await;
-        // Each dropped SYN comes again: have a listener for it by then, within the limits.
+        let wanting = poll_fn(|cx| gate.poll_wanting(cx)).await;
+        // A listener for each: a held SYN goes to it as soon as it listens, a dropped one when
+        // it comes again. Within the limits: at the limit, they wait for a connection to end.
         let room = pool.limits.sockets().saturating_sub(pool.extra.get());
-        for _ in 0..dropped.min(room) {
+        for _ in 0..wanting.min(room) {
             pool.extra.set(pool.extra.get() + 1);
             pool.listening.give();
         }
@@ -193,7 +195,8 @@ struct Pool<S> {
     limits: ConnectionLimits,
     /// The port's listen backlog gate (direct stack).
     gate: Option<Rc<PortGate>>,
-    /// Listeners wanted beyond `backlog`, one per SYN the gate dropped and not yet accepted.
+    /// Listeners wanted beyond `backlog`, one per SYN the gate held or dropped for want of one
+    /// and not yet accepted.
     extra: Cell<usize>,
     /// Tasks started.
     workers: Cell<usize>,
@@ -241,7 +244,7 @@ async fn worker<S: Service>(pool: &'static Pool<S>) {
         }
         let accepted = pool.listener.accept(&mut buffers).await;
         match pool.extra.get() {
-            // This listener was one wanted for a dropped SYN: its slot goes with it.
+            // This listener was one wanted for a held or dropped SYN: its slot goes with it.
             0 => pool.listening.give(),
             n => pool.extra.set(n - 1),
         }

@@ -157,3 +157,79 @@ fn a_thousand_connections_over_a_tap_are_held_at_once_and_echoed() {
     assert_eq!(ok, 1000, "connections echoed exactly, twice each");
     assert!(server.is_running());
 }
+
+#[test]
+fn a_burst_of_64_connections_is_echoed_without_any_syn_sent_again() {
+    require!(Prereq::Tap);
+    let ns = Netns::new("echosyn");
+    let mut server = start(&ns, &[]);
+    let addr: SocketAddr = ADDR.parse().unwrap();
+    // One exchange first: the first SYN-ACK may wait while the stack resolves our address.
+    let warmed = ns.enter(move || {
+        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
+        morgana_testkit::clients::echo_line(&mut s, 0)
+    });
+    assert!(matches!(warmed, Ok(true)), "{warmed:?}");
+    let before = ns.stack_counter("TcpExtTCPSynRetrans");
+    // 64 at once against 16 listening sockets: the SYNs beyond them are held until listeners
+    // start, not dropped to come again a second later.
+    let ok = ns.enter(move || {
+        morgana_testkit::clients::burst(addr, 64, morgana_testkit::clients::echo_line)
+    });
+    let after = ns.stack_counter("TcpExtTCPSynRetrans");
+    assert_eq!(ok, 64, "connections echoed exactly");
+    assert_eq!(after - before, 0, "SYNs the clients had to send again");
+    assert!(server.is_running());
+}
+
+/// Whether a socket of the namespace is in SYN-SENT (`/proc/net/tcp` state 02).
+fn a_syn_is_sent(ns: &Netns) -> bool {
+    let out = run(
+        ns.command("cat").arg("/proc/net/tcp"),
+        Duration::from_secs(10),
+    );
+    out.stdout
+        .lines()
+        .skip(1)
+        .any(|l| l.split_whitespace().nth(3) == Some("02"))
+}
+
+/// At the limit (one served, one waiting) a third connection's SYN is held, neither reset nor
+/// dropped: it is taken as soon as the first connection ends, without being sent again.
+#[test]
+fn a_connection_past_the_limit_is_held_until_one_ends_then_taken() {
+    require!(Prereq::Tap);
+    let ns = Netns::new("echohold");
+    let mut server = start(&ns, &["--max-connections=1", "--backlog=1"]);
+    let addr: SocketAddr = ADDR.parse().unwrap();
+    let connect = move || TcpStream::connect_timeout(&addr, Duration::from_secs(30));
+    let (mut served, mut waiting) = ns.enter(move || (connect(), connect()));
+    let (served, waiting) = (served.as_mut().unwrap(), waiting.as_mut().unwrap());
+    for s in [&*served, &*waiting] {
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    }
+    assert!(morgana_testkit::clients::echo_line(served, 1).unwrap());
+    let before = ns.stack_counter("TcpExtTCPSynRetrans");
+    let third = ns.spawn_thread(move || {
+        let s = connect()?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok::<_, std::io::Error>(s)
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !a_syn_is_sent(&ns) {
+        assert!(
+            Instant::now() < deadline,
+            "the third connection sent no SYN"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The first connection ends: the waiting one is served, the third takes its listener.
+    served.shutdown(std::net::Shutdown::Both).unwrap();
+    let mut third = third.join().unwrap().expect("the third connection");
+    assert!(morgana_testkit::clients::echo_line(waiting, 2).unwrap());
+    waiting.shutdown(std::net::Shutdown::Both).unwrap();
+    assert!(morgana_testkit::clients::echo_line(&mut third, 3).unwrap());
+    let after = ns.stack_counter("TcpExtTCPSynRetrans");
+    assert_eq!(after - before, 0, "SYNs the third client had to send again");
+    assert!(server.is_running());
+}

@@ -154,3 +154,31 @@ fn a_thousand_keep_alive_connections_over_a_tap_are_held_at_once_and_answered() 
     );
     assert!(server.is_running());
 }
+
+#[test]
+fn a_burst_of_64_connections_is_answered_without_any_syn_sent_again() {
+    require!(Prereq::Tap);
+    let ns = Netns::new("httpsyn");
+    let mut server = start(&ns);
+    let index = htdocs("index.html");
+    let addr: std::net::SocketAddr = "10.77.0.2:80".parse().unwrap();
+    // One request first: the first SYN-ACK may wait while the stack resolves our address.
+    let warm = index.clone();
+    let warmed = ns.enter(move || {
+        let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
+        morgana_testkit::clients::http_get(&mut s, "/", &warm)
+    });
+    assert!(matches!(warmed, Ok(true)), "{warmed:?}");
+    let before = ns.stack_counter("TcpExtTCPSynRetrans");
+    // 64 at once against 16 listening sockets: the SYNs beyond them are held until listeners
+    // start, not dropped to come again a second later.
+    let ok = ns.enter(move || {
+        morgana_testkit::clients::burst(addr, 64, move |s, _| {
+            morgana_testkit::clients::http_get(s, "/", &index)
+        })
+    });
+    let after = ns.stack_counter("TcpExtTCPSynRetrans");
+    assert_eq!(ok, 64, "connections answered 200 with index.html");
+    assert_eq!(after - before, 0, "SYNs the clients had to send again");
+    assert!(server.is_running());
+}
