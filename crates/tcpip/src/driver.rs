@@ -151,7 +151,8 @@ impl<D: NetDevice> Driver for DeviceDriver<D> {
             return None;
         }
         // A held SYN whose port listens again goes first: it arrived before anything unread.
-        let released = (self.syn_gate.as_ref()).and_then(|g| g.release(Instant::now, &mut self.rx));
+        let gate = self.syn_gate.as_ref();
+        let released = gate.and_then(|g| g.release(Instant::now, &mut self.rx));
         let mut received = match released {
             Some(len) => Poll::Ready(Ok(len)),
             None => self.device.poll_receive(cx, &mut self.rx),

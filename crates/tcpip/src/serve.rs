@@ -155,7 +155,9 @@ pub fn serve<S: Service>(
         listening: Slots::new(limits.backlog),
         serving: Slots::new(limits.max_connections),
     }));
-    if pool.gate.is_some() {
+    if let Some(gate) = &pool.gate {
+        // A SYN held beyond the sockets would wait for a connection to end anyway.
+        gate.hold_up_to(limits.sockets());
         morgana_rt::spawn(spawner, grow_on_demand(pool))?;
     }
     pool.top_up()?;

@@ -75,7 +75,7 @@ fn connections_beyond_the_limit_wait_for_a_slot_instead_of_being_reset() {
     let mut head = [0u8; 17];
     io::Read::read_exact(&mut third, &mut head).expect("the third connection is answered");
     assert_eq!(&head, b"HTTP/1.1 200 OK\r\n");
-    // Closing the second lets the fourth in, its SYN sent again after being held back.
+    // Closing the second lets the fourth in: its SYN was held until a task listened again.
     drop(second.0);
     let (_fourth, ok) = fourth
         .join()
