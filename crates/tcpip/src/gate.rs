@@ -13,9 +13,10 @@
 //! the client to send its SYN again, 1 s later on Linux).
 //!
 //! The hold queue:
-//! - **Bound**: one SYN per socket the served ports may open (their pools' [`PortGate::hold_up_to`]),
-//!   at most [`HOLD_MAX`] in all, each a copy of at most [`HELD_FRAME_MAX`] bytes (a SYN is
-//!   74 bytes over IPv4 from Linux, 94 over IPv6) stored inline, 168 bytes an entry. So
+//! - **Bound**: one SYN per socket the served ports may open (set by their pools:
+//!   [`PortGate::hold_up_to`]), at most [`HOLD_MAX`] in all, each a copy of at most
+//!   [`HELD_FRAME_MAX`] bytes (a SYN is 74 bytes over IPv4 from Linux, 94 over IPv6) stored
+//!   inline, 168 bytes an entry. So
 //!   http-server in `--mem=2` (2 sockets) holds at most 2 (336 bytes), in `--mem=4` 54
 //!   (about 9 KiB), and at its 1,024-connection default at most 1,024 (168 KiB, beside the
 //!   37 MB its connections take). The queue takes memory from the heap only while something
@@ -452,6 +453,8 @@ mod tests {
             assert!(!gate.admit(&segment_from(sport, true, false), || T0));
         }
         assert_eq!(gate.held(), HOLD_MAX);
+        // What the module documentation reckons memory with.
+        assert_eq!(core::mem::size_of::<Held>(), 168);
         // A frame larger than a held copy may be is dropped too.
         let mut big = segment_from(9, true, false);
         big.resize(HELD_FRAME_MAX + 1, 0);
