@@ -157,7 +157,7 @@ impl<D: NetDevice> Driver for DeviceDriver<D> {
             Some(len) => Poll::Ready(Ok(len)),
             None => self.device.poll_receive(cx, &mut self.rx),
         };
-        while let (None, Poll::Ready(Ok(len)), Some(gate)) = (released, &received, &self.syn_gate) {
+        while let (None, Poll::Ready(Ok(len)), Some(gate)) = (released, &received, gate) {
             if gate.admit(&self.rx[..*len], Instant::now) {
                 break;
             }
