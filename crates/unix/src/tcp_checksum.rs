@@ -9,7 +9,7 @@
 //! bulk transfers. So the device declares that it handles TCP checksums
 //! ([`morgana_net::NetDevice::offloads_tcp_checksums`]): [`check`] passes host frames as they
 //! are and verifies every other TCP segment, IPv4 or IPv6, with the backend's own sum; the
-//! [`crate::offload::Coalescer`] sends every TCP segment with [`pseudo_header_sum`] in its
+//! [`crate::offload::Coalescer`] sends every TCP segment with the pseudo-header sum in its
 //! checksum field and `F_NEEDS_CSUM`. Frames that are not TCP are left to the stack, which
 //! still checks and computes their checksums.
 
