@@ -133,6 +133,17 @@ pub trait NetDevice {
         false
     }
 
+    /// True when the device handles TCP checksums, so that the stack neither checks nor
+    /// computes them: it checks the TCP checksum of every frame
+    /// [`poll_receive`](Self::poll_receive) returns and drops the segments that fail, and fills
+    /// in the checksum of every TCP segment given to [`poll_transmit`](Self::poll_transmit),
+    /// whatever its checksum field holds. The TCP checksum field of a received frame then
+    /// means nothing (it may hold a partial sum the host left to fill in). The unix backend's
+    /// taps do this (the host's own TCP/IP is at the other end, and takes checksums left to it).
+    fn offloads_tcp_checksums(&self) -> bool {
+        false
+    }
+
     /// Receives one frame into `buf` without blocking.
     ///
     /// `buf` must hold at least [`max_receive_len`](Self::max_receive_len) bytes, otherwise the

@@ -206,6 +206,9 @@ impl<D: NetDevice> Driver for DeviceDriver<D> {
         // For Ethernet, smoltcp's "MTU" is the whole frame, header included.
         caps.max_transmission_unit = self.device.max_frame_len();
         caps.max_burst_size = None;
+        if self.device.offloads_tcp_checksums() {
+            caps.checksum.tcp = embassy_net_driver::Checksum::None;
+        }
         caps
     }
 

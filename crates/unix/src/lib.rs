@@ -24,6 +24,7 @@ pub mod entropy;
 pub mod net;
 pub mod offload;
 pub mod sockets;
+pub mod tcp_checksum;
 pub mod wait;
 
 pub use boot::{block_on, start};

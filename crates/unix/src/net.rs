@@ -19,6 +19,7 @@ use std::task::{Context, Poll};
 use morgana_net::{MacAddress, NetDevice, NetError, check_frame_len, check_receive_buffer};
 
 use crate::offload::{self, Coalescer, VNET_HDR_LEN};
+use crate::tcp_checksum::{self, Verdict};
 use crate::wait::{self, Interest};
 
 /// The binding value that selects the host's own TCP/IP instead of a TAP interface.
@@ -263,25 +264,42 @@ impl NetDevice for Net {
         if let Poll::Ready(Err(e)) = self.poll_flush(cx) {
             return Poll::Ready(Err(e));
         }
-        let mut hdr = [0u8; VNET_HDR_LEN];
-        match read_frame(fd, &mut hdr, buf) {
-            Ok(n) => {
-                // A frame from the host with its checksum left to us (receive offload).
-                if hdr[0] & 1 != 0 {
-                    let start = usize::from(u16::from_le_bytes([hdr[6], hdr[7]]));
-                    let offset = usize::from(u16::from_le_bytes([hdr[8], hdr[9]]));
+        loop {
+            let mut hdr = [0u8; VNET_HDR_LEN];
+            let n = match read_frame(fd, &mut hdr, buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    wait::register(fd, Interest::Read, cx.waker());
+                    return Poll::Pending;
+                }
+                Err(e) => return Poll::Ready(Err(os_error(&e))),
+            };
+            // A frame from the host with its checksum left to us (receive offload).
+            let partial = (hdr[0] & offload::F_NEEDS_CSUM != 0).then(|| {
+                (
+                    usize::from(u16::from_le_bytes([hdr[6], hdr[7]])),
+                    usize::from(u16::from_le_bytes([hdr[8], hdr[9]])),
+                )
+            });
+            match (tcp_checksum::check(&buf[..n], partial), partial) {
+                (Verdict::Pass, _) => return Poll::Ready(Ok(n)),
+                (Verdict::Complete, Some((start, offset))) => {
                     if !offload::complete_checksum(&mut buf[..n], start, offset) {
                         return Poll::Ready(Err(NetError::Device(libc::EINVAL)));
                     }
+                    return Poll::Ready(Ok(n));
                 }
-                Poll::Ready(Ok(n))
+                // Dropped as the stack drops a segment with a bad checksum; the next one may
+                // be waiting already.
+                _ => {}
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                wait::register(fd, Interest::Read, cx.waker());
-                Poll::Pending
-            }
-            Err(e) => Poll::Ready(Err(os_error(&e))),
         }
+    }
+
+    fn offloads_tcp_checksums(&self) -> bool {
+        // Every frame `poll_receive` returns went through `tcp_checksum::check`, and every
+        // TCP segment sent leaves with its checksum left to the host (`offload::Coalescer`).
+        self.file.is_some()
     }
 
     fn poll_transmit(&mut self, cx: &mut Context<'_>, frame: &[u8]) -> Poll<Result<(), NetError>> {

@@ -14,13 +14,18 @@
 //! headers equal apart from sequence number, lengths and checksums, each segment following
 //! the previous one, all but the last of the first one's size). Anything else goes out as it
 //! came, after everything held back, so the order of frames within a connection is kept.
+//!
+//! Every TCP segment, joined or not, leaves with its checksum left to the host
+//! (`F_NEEDS_CSUM`; see [`crate::tcp_checksum`]): the stack computes none.
 
 use std::io;
+
+use crate::tcp_checksum::{TCP_CHECKSUM_AT, pseudo_header_sum, tcp_segment};
 
 /// Length of the virtio-net header before each frame (`struct virtio_net_hdr`).
 pub const VNET_HDR_LEN: usize = 10;
 /// `VIRTIO_NET_HDR_F_NEEDS_CSUM`: the checksum from `csum_start` on is still to be computed.
-const F_NEEDS_CSUM: u8 = 1;
+pub(crate) const F_NEEDS_CSUM: u8 = 1;
 /// `VIRTIO_NET_HDR_GSO_TCPV4`.
 const GSO_TCPV4: u8 = 1;
 /// Connections whose segments are held back at once; one more sends the others.
@@ -127,36 +132,44 @@ impl Flow {
         self.segments += 1;
     }
 
-    /// Makes the headers describe the joined frame; returns its virtio-net header.
+    /// Makes the headers describe the joined frame, with its TCP checksum left to the host;
+    /// returns its virtio-net header.
     fn finish(&mut self) -> [u8; VNET_HDR_LEN] {
-        if self.segments == 1 {
-            // The stack's own frame, untouched, checksums complete.
-            return PLAIN;
-        }
         let f = &mut self.frame;
-        let ip_total = (f.len() - ETH_LEN) as u16;
-        f[ETH_LEN + 2..ETH_LEN + 4].copy_from_slice(&ip_total.to_be_bytes());
-        f[ETH_LEN + 10..ETH_LEN + 12].fill(0);
-        let ip_sum = !fold(sum16(&f[ETH_LEN..TCP_AT]));
-        f[ETH_LEN + 10..ETH_LEN + 12].copy_from_slice(&ip_sum.to_be_bytes());
+        if self.segments > 1 {
+            let ip_total = (f.len() - ETH_LEN) as u16;
+            f[ETH_LEN + 2..ETH_LEN + 4].copy_from_slice(&ip_total.to_be_bytes());
+            f[ETH_LEN + 10..ETH_LEN + 12].fill(0);
+            let ip_sum = !fold(sum16(&f[ETH_LEN..TCP_AT]));
+            f[ETH_LEN + 10..ETH_LEN + 12].copy_from_slice(&ip_sum.to_be_bytes());
+        }
         // For a partial checksum the field holds the pseudo-header's sum, not complemented;
         // the host adds the rest when it needs the checksum.
         let tcp_len = (f.len() - TCP_AT) as u32;
         let pseudo = sum16(&f[ETH_LEN + 12..ETH_LEN + 20]) + 6 + tcp_len;
         f[TCP_AT + 16..TCP_AT + 18].copy_from_slice(&fold(pseudo).to_be_bytes());
-        let mut hdr = [0u8; VNET_HDR_LEN];
-        hdr[0] = F_NEEDS_CSUM;
-        hdr[1] = GSO_TCPV4;
-        hdr[2..4].copy_from_slice(&(self.hdr_len as u16).to_le_bytes());
-        hdr[4..6].copy_from_slice(&(self.mss as u16).to_le_bytes());
-        hdr[6..8].copy_from_slice(&(TCP_AT as u16).to_le_bytes());
-        hdr[8..10].copy_from_slice(&16u16.to_le_bytes());
+        let mut hdr = partial_checksum_header(TCP_AT);
+        if self.segments > 1 {
+            hdr[1] = GSO_TCPV4;
+            hdr[2..4].copy_from_slice(&(self.hdr_len as u16).to_le_bytes());
+            hdr[4..6].copy_from_slice(&(self.mss as u16).to_le_bytes());
+        }
         hdr
     }
 }
 
+/// The virtio-net header of one TCP segment whose checksum is left to the host, the TCP
+/// header starting at `tcp_at`.
+fn partial_checksum_header(tcp_at: usize) -> [u8; VNET_HDR_LEN] {
+    let mut hdr = [0u8; VNET_HDR_LEN];
+    hdr[0] = F_NEEDS_CSUM;
+    hdr[6..8].copy_from_slice(&(tcp_at as u16).to_le_bytes());
+    hdr[8..10].copy_from_slice(&(TCP_CHECKSUM_AT as u16).to_le_bytes());
+    hdr
+}
+
 /// The ones'-complement sum of `data` as big-endian 16-bit words, not yet folded.
-fn sum16(data: &[u8]) -> u32 {
+pub(crate) fn sum16(data: &[u8]) -> u32 {
     // Summing 32-bit words into 64 bits gives the same folded sum with half the additions
     // and no carry to watch: a 64 KiB frame adds up to far less than 2^64.
     let mut words = data.chunks_exact(4);
@@ -173,7 +186,8 @@ fn sum16(data: &[u8]) -> u32 {
     (sum as u32 & 0xffff) + (sum as u32 >> 16)
 }
 
-fn fold(mut sum: u32) -> u16 {
+/// Folds a sum from [`sum16`] into 16 bits.
+pub(crate) fn fold(mut sum: u32) -> u16 {
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);
     }
@@ -198,6 +212,8 @@ pub struct Coalescer {
     flows: Vec<Flow>,
     /// Buffers of flows already sent, kept for the next ones.
     spare: Vec<Vec<u8>>,
+    /// A TCP segment sent on its own, with its checksum field set.
+    alone: Vec<u8>,
 }
 
 /// Writes one virtio-net header and frame to the device.
@@ -224,7 +240,7 @@ impl Coalescer {
     ) -> io::Result<()> {
         let Some(seg) = data_segment(frame) else {
             self.flush(write)?;
-            return write(&PLAIN, frame);
+            return self.write_alone(frame, write);
         };
         let full = frame.len() == full_len;
         // The connection (addresses and ports) finds its held-back segments, whatever their
@@ -247,12 +263,12 @@ impl Coalescer {
             }
             self.send(i, write)?;
         } else if !full {
-            return write(&PLAIN, frame);
+            return self.write_alone(frame, write);
         } else if self.flows.len() == MAX_FLOWS {
             self.flush(write)?;
         }
         if !full {
-            return write(&PLAIN, frame);
+            return self.write_alone(frame, write);
         }
         let mut buf = self.spare.pop().unwrap_or_default();
         buf.clear();
@@ -266,6 +282,32 @@ impl Coalescer {
             segments: 1,
         });
         Ok(())
+    }
+
+    /// Writes a frame that is not held back; a TCP segment, whose checksum the stack left
+    /// unset, with the checksum left to the host.
+    fn write_alone(&mut self, frame: &[u8], write: &mut WriteFrame<'_>) -> io::Result<()> {
+        // The stack sends no fragments, and no segment shorter than its header.
+        let Ok(Some(seg)) = tcp_segment(frame) else {
+            return write(&PLAIN, frame);
+        };
+        if seg.len < 20 {
+            return write(&PLAIN, frame);
+        }
+        self.alone.clear();
+        self.alone.extend_from_slice(frame);
+        let field = seg.start + TCP_CHECKSUM_AT;
+        if seg.start + seg.len == frame.len() {
+            let pseudo = pseudo_header_sum(&seg);
+            self.alone[field..field + 2].copy_from_slice(&pseudo.to_be_bytes());
+            return write(&partial_checksum_header(seg.start), &self.alone);
+        }
+        // Bytes after the segment (padding) would enter the host's sum: complete it here.
+        self.alone[field..field + 2].fill(0);
+        let tcp = &self.alone[seg.start..seg.start + seg.len];
+        let sum = !fold(u32::from(pseudo_header_sum(&seg)) + sum16(tcp));
+        self.alone[field..field + 2].copy_from_slice(&sum.to_be_bytes());
+        write(&PLAIN, &self.alone)
     }
 
     /// Writes flow `i` and forgets it (also when the device refused it for good).
@@ -318,6 +360,15 @@ mod tests {
         f[TCP_AT + 14..TCP_AT + 16].copy_from_slice(&4096u16.to_be_bytes());
         f.extend_from_slice(payload);
         f
+    }
+
+    /// `frame` (TCP/IPv4 without options) as it leaves alone: its checksum left to the host.
+    fn left_to_host(frame: &[u8]) -> ([u8; VNET_HDR_LEN], Vec<u8>) {
+        let mut f = frame.to_vec();
+        let tcp_len = (f.len() - TCP_AT) as u32;
+        let pseudo = fold(sum16(&f[ETH_LEN + 12..ETH_LEN + 20]) + 6 + tcp_len);
+        f[TCP_AT + 16..TCP_AT + 18].copy_from_slice(&pseudo.to_be_bytes());
+        ([1, 0, 0, 0, 0, 0, 34, 0, 16, 0], f)
     }
 
     fn collect(c: &mut Coalescer, frames: &[Vec<u8>]) -> Vec<([u8; VNET_HDR_LEN], Vec<u8>)> {
@@ -387,9 +438,9 @@ mod tests {
         assert_eq!(
             sent,
             vec![
-                (PLAIN, frames[0].clone()),
-                (PLAIN, frames[1].clone()),
-                (PLAIN, frames[2].clone()),
+                left_to_host(&frames[0]),
+                left_to_host(&frames[1]),
+                left_to_host(&frames[2]),
                 (PLAIN, arp),
             ]
         );
@@ -431,7 +482,10 @@ mod tests {
         c.push(&segment(0, &short, TCP_ACK | TCP_PSH), FULL, &mut keep)
             .unwrap();
         assert!(c.is_empty());
-        assert_eq!(sent, vec![(PLAIN, segment(0, &short, TCP_ACK | TCP_PSH))]);
+        assert_eq!(
+            sent,
+            vec![left_to_host(&segment(0, &short, TCP_ACK | TCP_PSH))]
+        );
     }
 
     #[test]
@@ -444,7 +498,42 @@ mod tests {
         next.extend_from_slice(&[2u8; 100]);
         next[ETH_LEN + 2..ETH_LEN + 4].copy_from_slice(&144u16.to_be_bytes());
         let out = collect(&mut Coalescer::default(), &[held.clone(), next.clone()]);
-        assert_eq!(out, vec![(PLAIN, held), (PLAIN, next)]);
+        assert_eq!(out, vec![left_to_host(&held), left_to_host(&next)]);
+    }
+
+    #[test]
+    fn segments_sent_alone_have_their_checksum_left_to_the_host_or_completed() {
+        // IPv6: the TCP header at 54, the field holding the pseudo-header's sum.
+        let mut v6 = vec![0u8; 54 + 20];
+        v6[12..14].copy_from_slice(&[0x86, 0xdd]);
+        v6[ETH_LEN] = 0x60;
+        v6[ETH_LEN + 4..ETH_LEN + 6].copy_from_slice(&25u16.to_be_bytes());
+        v6[ETH_LEN + 6] = 6;
+        v6[ETH_LEN + 8] = 0xfd;
+        v6[ETH_LEN + 39] = 2;
+        v6[54 + 12] = 5 << 4;
+        v6[54 + 13] = TCP_ACK | 0x01;
+        v6.extend_from_slice(b"hello");
+        let out = collect(&mut Coalescer::default(), std::slice::from_ref(&v6));
+        assert_eq!(out.len(), 1);
+        let (hdr, f) = &out[0];
+        assert_eq!(hdr, &[1, 0, 0, 0, 0, 0, 54, 0, 16, 0]);
+        let pseudo = sum16(&v6[ETH_LEN + 8..54]) + 6 + 25;
+        assert_eq!(be16(f, 54 + 16), fold(pseudo));
+        // Completed as the host would, it verifies.
+        let mut done = f.clone();
+        assert!(complete_checksum(&mut done, 54, 16));
+        assert_eq!(fold(pseudo + sum16(&done[54..])), 0xffff);
+        // A segment followed by padding gets its whole checksum here instead.
+        let mut padded = segment(5, b"abc", TCP_ACK | 0x01);
+        padded.extend_from_slice(&[0xee; 3]);
+        let out = collect(&mut Coalescer::default(), std::slice::from_ref(&padded));
+        let (hdr, f) = &out[0];
+        assert_eq!(hdr, &PLAIN);
+        let check = sum16(&f[ETH_LEN + 12..ETH_LEN + 20]) + 6 + 23 + sum16(&f[TCP_AT..TCP_AT + 23]);
+        assert_eq!(fold(check), 0xffff);
+        assert_eq!(f[..TCP_AT + 16], padded[..TCP_AT + 16]);
+        assert_eq!(f[TCP_AT + 18..], padded[TCP_AT + 18..]);
     }
 
     #[test]
