@@ -54,7 +54,7 @@ impl NetDevice for Net {
         if wait::take_ready(self.handle as usize) {
             self.pacing.polled_ready();
         }
-        if self.pacing.next(wait::poll_count()) == Step::WaitForPoll {
+        if self.pacing.next() == Step::WaitForPoll {
             wait::register(self.handle as usize, cx.waker());
             return Poll::Pending;
         }
