@@ -60,7 +60,7 @@ impl NetDevice for Net {
         }
         match hypercall::net_read(self.handle, buf) {
             (SOLO5_R_OK, len) => {
-                self.pacing.got_frame(len == self.max_frame_len());
+                self.pacing.got_frame();
                 Poll::Ready(Ok(len))
             }
             (SOLO5_R_AGAIN, _) => {

@@ -8,15 +8,9 @@
 //! on the tap makes `POLL` return at once with the device in its ready set. So:
 //!
 //! - after an empty read, the device is read again only once a `POLL` has reported it ready;
-//! - after a lone frame the next read is left to `POLL` too; but when a full-size frame (as
-//!   long as the device carries) is there right after such a deferral, frames are coming back
-//!   to back (a burst), and then every read is made until `AGAIN` ends the burst.
-//!
-//! Only a full-size frame starts a burst because a `POLL` that reports the device ready cannot
-//! say whether the frame was already waiting or came while it blocked. A sender with more to
-//! send fills its frames (bulk data); a short frame after a deferral is most often all there
-//! was (a request, an acknowledgement), and reading on after it would find nothing, an exit
-//! per request of a request/response exchange.
+//! - after a lone frame the next read is left to `POLL` too; but when a frame is there right
+//!   after such a deferral, frames are coming back to back (a burst), and then every read is
+//!   made until `AGAIN` ends the burst.
 //!
 //! Per lone frame that is `POLL` + `NET_READ`, where it was `POLL` + `NET_READ` + `NET_READ`
 //! and more; a burst of N frames costs one `POLL` more than before to be recognised.
@@ -74,11 +68,10 @@ impl RxPacing {
         }
     }
 
-    /// Records that a read returned a frame; `full_size` when it was as long as the device
-    /// carries (its MTU plus the Ethernet header).
-    pub fn got_frame(&mut self, full_size: bool) {
+    /// Records that a read returned a frame.
+    pub fn got_frame(&mut self) {
         if self.deferred {
-            self.burst = full_size;
+            self.burst = true;
             self.deferred = false;
         }
         if !self.burst {
@@ -115,37 +108,12 @@ mod tests {
     }
 
     #[test]
-    fn a_short_frame_after_a_deferral_is_no_burst() {
-        let mut p = RxPacing::default();
-        assert_eq!(p.next(), Step::Read);
-        p.got_frame(false);
-        assert_eq!(p.next(), Step::WaitForPoll);
-        // Requests one at a time: each POLL reports one short frame, and nothing is read after
-        // it until the next POLL.
-        for _ in 0..3 {
-            p.polled_ready();
-            assert_eq!(p.next(), Step::Read);
-            p.got_frame(false);
-            assert_eq!(p.next(), Step::WaitForPoll);
-        }
-        // A full-size one after a deferral starts a burst, and a short one does not end it.
-        p.polled_ready();
-        assert_eq!(p.next(), Step::Read);
-        p.got_frame(true);
-        assert_eq!(p.next(), Step::Read);
-        p.got_frame(false);
-        assert_eq!(p.next(), Step::Read);
-        p.got_nothing();
-        assert_eq!(p.next(), Step::WaitForPoll);
-    }
-
-    #[test]
     fn a_lone_frame_costs_no_second_read() {
         let mut p = RxPacing::default();
         p.got_nothing();
         p.polled_ready();
         assert_eq!(p.next(), Step::Read);
-        p.got_frame(true);
+        p.got_frame();
         // The queue is probably empty: POLL decides.
         assert_eq!(p.next(), Step::WaitForPoll);
         p.polled_ready();
@@ -159,15 +127,15 @@ mod tests {
     fn back_to_back_frames_are_read_until_again() {
         let mut p = RxPacing::default();
         assert_eq!(p.next(), Step::Read);
-        p.got_frame(true);
+        p.got_frame();
         assert_eq!(p.next(), Step::WaitForPoll);
         p.polled_ready();
         assert_eq!(p.next(), Step::Read);
         // A frame was there right after the deferral: a burst.
-        p.got_frame(true);
+        p.got_frame();
         for _ in 0..5 {
             assert_eq!(p.next(), Step::Read);
-            p.got_frame(true);
+            p.got_frame();
         }
         assert_eq!(p.next(), Step::Read);
         p.got_nothing();
@@ -175,7 +143,7 @@ mod tests {
         assert_eq!(p.next(), Step::WaitForPoll);
         p.polled_ready();
         assert_eq!(p.next(), Step::Read);
-        p.got_frame(true);
+        p.got_frame();
         assert_eq!(p.next(), Step::WaitForPoll);
     }
 }
