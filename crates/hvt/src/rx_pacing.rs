@@ -10,23 +10,29 @@
 //! - after an empty read, the device is read again only once a `POLL` has reported it ready;
 //! - after a lone frame the next read is left to `POLL` too; but when a frame is there right
 //!   after such a deferral, frames are coming back to back (a burst), and then every read is
-//!   made until `AGAIN` ends the burst.
+//!   made until `AGAIN` ends the burst; unless that frame ends a message (TCP data with PSH,
+//!   see [`ends_a_message`]).
+//!
+//! A `POLL` that reports the device ready cannot say whether the frame was already waiting or
+//! came while it blocked, so a request after a deferral looked like the start of a burst, and
+//! the read after it found nothing (an exit per other request of a request/response
+//! exchange). A segment with PSH is where its sender stopped for an answer: after it the next
+//! read is left to `POLL` again. Other frames keep the burst rule: a queue of SYNs or of bulk
+//! segments is read in one run of the stack.
 //!
 //! Per lone frame that is `POLL` + `NET_READ`, where it was `POLL` + `NET_READ` + `NET_READ`
 //! and more; a burst of N frames costs one `POLL` more than before to be recognised.
 //!
-//! Leaving the read to `POLL` is only safe if a `POLL` comes: the executor makes one only when
-//! no task is runnable. The stack can keep itself runnable without sending anything (smoltcp
-//! asks to be polled again at once, seen while a TCP socket waited on its neighbour entry,
-//! and the frames that would have ended the wait sat in the tap); then no `POLL` ever came,
-//! the frames were never read, and the connection hung until a timeout. So a device skips
-//! at most [`MAX_SKIPS_BETWEEN_POLLS`] reads between two `POLL`s of the executor; after that it
-//! reads on every call, as without pacing, until the next `POLL`.
+//! Leaving the read to `POLL` is only safe if a `POLL` comes. The executor makes a blocking
+//! one when no task is runnable, and a non-blocking one (zero timeout) after a few passes in a
+//! row with a task runnable (`morgana_rt::BUSY_PASSES_BEFORE_READINESS_CHECK`): a stack that
+//! keeps itself runnable without sending anything (smoltcp asking to be polled again at once
+//! while a TCP socket waits on its neighbour entry) still sees its device reported ready, and
+//! the frames it waits for are read. So the device itself needs no bound on its deferrals.
 
-/// How many reads the receive path may leave to `POLL` before a `POLL` has come. A request
-/// answered at once needs two (the read right after the request, and the stack's run when the
-/// application writes its answer); a few more leave room for answers written in pieces.
-pub const MAX_SKIPS_BETWEEN_POLLS: u32 = 4;
+use smoltcp::wire::{
+    EthernetFrame, EthernetProtocol, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket,
+};
 
 /// The receive path's state for one device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,10 +44,6 @@ pub struct RxPacing {
     deferred: bool,
     /// Frames are arriving back to back: read until `AGAIN`.
     burst: bool,
-    /// The executor's `POLL` count when `skips` was last reset.
-    poll_count: u32,
-    /// Reads left to `POLL` since then.
-    skips: u32,
 }
 
 impl Default for RxPacing {
@@ -50,8 +52,6 @@ impl Default for RxPacing {
             maybe_ready: true,
             deferred: false,
             burst: false,
-            poll_count: 0,
-            skips: 0,
         }
     }
 }
@@ -71,25 +71,19 @@ impl RxPacing {
         self.maybe_ready = true;
     }
 
-    /// Whether to read now, when the executor has made `poll_count` `POLL`s so far (any
-    /// `POLL`, whatever its ready set: each one shows that the executor went idle).
-    pub fn next(&mut self, poll_count: u32) -> Step {
-        if poll_count != self.poll_count {
-            self.poll_count = poll_count;
-            self.skips = 0;
-        }
-        if self.maybe_ready || self.skips >= MAX_SKIPS_BETWEEN_POLLS {
+    /// Whether to read now.
+    pub fn next(&self) -> Step {
+        if self.maybe_ready {
             Step::Read
         } else {
-            self.skips += 1;
             Step::WaitForPoll
         }
     }
 
-    /// Records that a read returned a frame.
-    pub fn got_frame(&mut self) {
+    /// Records that a read returned a frame; `ends_message` as [`ends_a_message`] says of it.
+    pub fn got_frame(&mut self, ends_message: bool) {
         if self.deferred {
-            self.burst = true;
+            self.burst = !ends_message;
             self.deferred = false;
         }
         if !self.burst {
@@ -106,6 +100,27 @@ impl RxPacing {
     }
 }
 
+/// Whether `frame` (Ethernet) is a TCP segment over IPv4 or IPv6 that carries data and has
+/// PSH set: its sender has nothing more to send before an answer. False for anything else or
+/// anything malformed (IPv6 extension headers included).
+pub fn ends_a_message(frame: &[u8]) -> bool {
+    let Ok(eth) = EthernetFrame::new_checked(frame) else {
+        return false;
+    };
+    let ip_payload = match eth.ethertype() {
+        EthernetProtocol::Ipv4 => match Ipv4Packet::new_checked(eth.payload()) {
+            Ok(ip) if ip.next_header() == IpProtocol::Tcp && !ip.more_frags() => ip.payload(),
+            _ => return false,
+        },
+        EthernetProtocol::Ipv6 => match Ipv6Packet::new_checked(eth.payload()) {
+            Ok(ip) if ip.next_header() == IpProtocol::Tcp => ip.payload(),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    TcpPacket::new_checked(ip_payload).is_ok_and(|tcp| tcp.psh() && !tcp.payload().is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,79 +128,120 @@ mod tests {
     #[test]
     fn the_first_call_reads_and_an_empty_read_waits_for_poll() {
         let mut p = RxPacing::default();
-        let mut polls = 0;
-        assert_eq!(p.next(polls), Step::Read);
+        assert_eq!(p.next(), Step::Read);
         p.got_nothing();
-        // The stack running again for another reason makes no exit.
-        assert_eq!(p.next(polls), Step::WaitForPoll);
-        assert_eq!(p.next(polls), Step::WaitForPoll);
-        polls += 1;
+        // The stack running again for another reason makes no exit, however often it runs:
+        // the executor's POLL (blocking when idle, non-blocking when a task keeps running)
+        // reports the device.
+        for _ in 0..100 {
+            assert_eq!(p.next(), Step::WaitForPoll);
+        }
         p.polled_ready();
-        assert_eq!(p.next(polls), Step::Read);
+        assert_eq!(p.next(), Step::Read);
+    }
+
+    /// An Ethernet frame with an IPv4 TCP segment: `flags` is the TCP flags byte.
+    fn tcp_frame(flags: u8, payload: &[u8]) -> alloc::vec::Vec<u8> {
+        let mut f = alloc::vec![0u8; 14 + 20 + 20];
+        f[12..14].copy_from_slice(&[0x08, 0x00]);
+        let total = u16::try_from(20 + 20 + payload.len()).unwrap();
+        f[14] = 0x45;
+        f[16..18].copy_from_slice(&total.to_be_bytes());
+        f[22] = 64;
+        f[23] = 6;
+        f[14 + 20 + 12] = 5 << 4;
+        f[14 + 20 + 13] = flags;
+        f.extend_from_slice(payload);
+        f
+    }
+
+    const PSH_ACK: u8 = 0x18;
+    const ACK: u8 = 0x10;
+    const SYN: u8 = 0x02;
+
+    #[test]
+    fn only_tcp_data_with_psh_ends_a_message() {
+        let get = b"GET / HTTP/1.1\r\n\r\n";
+        assert!(ends_a_message(&tcp_frame(PSH_ACK, get)));
+        assert!(!ends_a_message(&tcp_frame(ACK, get)), "data without PSH");
+        assert!(
+            !ends_a_message(&tcp_frame(PSH_ACK, b"")),
+            "PSH without data"
+        );
+        assert!(!ends_a_message(&tcp_frame(SYN, b"")));
+        let whole = tcp_frame(PSH_ACK, get);
+        assert!(!ends_a_message(&whole[..whole.len() - 1]), "truncated");
+        let mut udp = whole.clone();
+        udp[23] = 17;
+        assert!(!ends_a_message(&udp));
+        let mut arp = whole;
+        arp[12..14].copy_from_slice(&[0x08, 0x06]);
+        assert!(!ends_a_message(&arp));
+        assert!(!ends_a_message(&[]));
+    }
+
+    #[test]
+    fn a_request_after_a_deferral_is_no_burst_but_a_queue_of_syns_is() {
+        let mut p = RxPacing::default();
+        assert_eq!(p.next(), Step::Read);
+        p.got_frame(true);
+        assert_eq!(p.next(), Step::WaitForPoll);
+        // Requests one at a time: each POLL reports one request, and nothing is read after it
+        // until the next POLL.
+        for _ in 0..3 {
+            p.polled_ready();
+            assert_eq!(p.next(), Step::Read);
+            p.got_frame(true);
+            assert_eq!(p.next(), Step::WaitForPoll);
+        }
+        // Another frame after a deferral starts a burst, and a request in it does not end it.
+        p.polled_ready();
+        assert_eq!(p.next(), Step::Read);
+        p.got_frame(false);
+        assert_eq!(p.next(), Step::Read);
+        p.got_frame(true);
+        assert_eq!(p.next(), Step::Read);
+        p.got_nothing();
+        assert_eq!(p.next(), Step::WaitForPoll);
     }
 
     #[test]
     fn a_lone_frame_costs_no_second_read() {
         let mut p = RxPacing::default();
-        let mut polls = 0;
         p.got_nothing();
-        polls += 1;
         p.polled_ready();
-        assert_eq!(p.next(polls), Step::Read);
-        p.got_frame();
+        assert_eq!(p.next(), Step::Read);
+        p.got_frame(false);
         // The queue is probably empty: POLL decides.
-        assert_eq!(p.next(polls), Step::WaitForPoll);
-        polls += 1;
+        assert_eq!(p.next(), Step::WaitForPoll);
         p.polled_ready();
-        assert_eq!(p.next(polls), Step::Read);
+        assert_eq!(p.next(), Step::Read);
         // Nothing there after all (another device made POLL return): back to waiting.
         p.got_nothing();
-        assert_eq!(p.next(polls), Step::WaitForPoll);
+        assert_eq!(p.next(), Step::WaitForPoll);
     }
 
     #[test]
     fn back_to_back_frames_are_read_until_again() {
         let mut p = RxPacing::default();
-        let mut polls = 0;
-        assert_eq!(p.next(polls), Step::Read);
-        p.got_frame();
-        assert_eq!(p.next(polls), Step::WaitForPoll);
-        polls += 1;
+        assert_eq!(p.next(), Step::Read);
+        p.got_frame(false);
+        assert_eq!(p.next(), Step::WaitForPoll);
         p.polled_ready();
-        assert_eq!(p.next(polls), Step::Read);
+        assert_eq!(p.next(), Step::Read);
         // A frame was there right after the deferral: a burst.
-        p.got_frame();
+        p.got_frame(false);
         for _ in 0..5 {
-            assert_eq!(p.next(polls), Step::Read);
-            p.got_frame();
+            assert_eq!(p.next(), Step::Read);
+            p.got_frame(false);
         }
-        assert_eq!(p.next(polls), Step::Read);
+        assert_eq!(p.next(), Step::Read);
         p.got_nothing();
         // The burst is over: wait for POLL, and the next lone frame is paced again.
-        assert_eq!(p.next(polls), Step::WaitForPoll);
-        polls += 1;
+        assert_eq!(p.next(), Step::WaitForPoll);
         p.polled_ready();
-        assert_eq!(p.next(polls), Step::Read);
-        p.got_frame();
-        assert_eq!(p.next(polls), Step::WaitForPoll);
-    }
-
-    #[test]
-    fn a_stack_that_runs_without_poll_still_reads() {
-        // The stack keeps itself runnable and the executor makes no POLL: after the allowed
-        // skips every call reads, so the frame the stack waits for is taken.
-        let mut p = RxPacing::default();
-        let polls = 7;
-        p.got_nothing();
-        for _ in 0..MAX_SKIPS_BETWEEN_POLLS {
-            assert_eq!(p.next(polls), Step::WaitForPoll);
-        }
-        assert_eq!(p.next(polls), Step::Read);
-        p.got_nothing();
-        assert_eq!(p.next(polls), Step::Read);
-        p.got_frame();
-        assert_eq!(p.next(polls), Step::Read);
-        // A POLL, even one that reported nothing for this device, restores the budget.
-        assert_eq!(p.next(polls + 1), Step::WaitForPoll);
+        assert_eq!(p.next(), Step::Read);
+        p.got_frame(false);
+        assert_eq!(p.next(), Step::WaitForPoll);
     }
 }

@@ -5,9 +5,12 @@
 //! wakers of the handles in the ready set. Readiness is level-triggered in the tender, so a
 //! frame that arrives between a NIC read and the registration is not lost: the next `POLL`
 //! returns at once.
+//!
+//! The runtime's non-blocking readiness check (`Platform::check_ready`, made after a few busy
+//! passes of the executor in a row) is [`wait`] with a deadline in the past: a `POLL` with a
+//! zero timeout, one exit, which also reports the ready handles and wakes their tasks.
 
 use core::cell::RefCell;
-use core::sync::atomic::{AtomicU32, Ordering};
 use core::task::Waker;
 
 use critical_section::Mutex;
@@ -20,14 +23,6 @@ pub const NO_DEADLINE_TIMEOUT_NS: u64 = 3600 * 1_000_000_000;
 
 static WAKERS: Mutex<RefCell<[Option<Waker>; HANDLES]>> =
     Mutex::new(RefCell::new([const { None }; HANDLES]));
-
-/// How many `POLL`s [`wait`] has made (wrapping).
-static POLLS: AtomicU32 = AtomicU32::new(0);
-
-/// How many `POLL`s the executor has made so far (wrapping): a change shows that it went idle.
-pub fn poll_count() -> u32 {
-    POLLS.load(Ordering::Relaxed)
-}
 
 /// Handles a `POLL` reported ready that their device has not yet taken (bit = handle).
 static READY: Mutex<core::cell::Cell<u64>> = Mutex::new(core::cell::Cell::new(0));
@@ -78,7 +73,6 @@ pub fn timeout_for(deadline_ns: Option<u64>, now_ns: u64) -> u64 {
 pub fn wait(deadline_ns: Option<u64>) {
     let timeout = timeout_for(deadline_ns, crate::clock::monotonic_ns());
     let ready = crate::hypercall::poll(timeout);
-    POLLS.fetch_add(1, Ordering::Relaxed);
     if ready == 0 {
         return;
     }

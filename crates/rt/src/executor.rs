@@ -1,5 +1,14 @@
 //! The run loop: the embassy executor plus the application's main future, sleeping in the
 //! platform's wait primitive whenever nothing is ready.
+//!
+//! Device readiness reaches tasks only through the platform: a device with nothing to give
+//! registers its task's waker, and the platform wakes it when it waits. A task that keeps
+//! itself runnable (a network stack asked to run again at once while it waits on a neighbour
+//! entry) would keep the loop from ever waiting, and every device from ever being seen ready:
+//! frames would sit in the tap while the stack spins. So after
+//! [`BUSY_PASSES_BEFORE_READINESS_CHECK`] passes in a row that found a task runnable, the loop
+//! asks the platform for the readiness of the devices without blocking
+//! ([`Platform::check_ready`]).
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -25,6 +34,12 @@ fn pender(context: *mut ()) {
     let flag = unsafe { &*(context as *const AtomicBool) };
     flag.store(true, Ordering::Release);
 }
+
+/// Passes in a row with a task still runnable after which the run loop checks device
+/// readiness without blocking. Answering one request takes a few passes (the stack takes the
+/// frame, the connection task answers, the stack sends), so checks stay rare while the
+/// executor works normally, and cost one check per this many passes when a task spins.
+pub const BUSY_PASSES_BEFORE_READINESS_CHECK: u32 = 8;
 
 /// A flag raised by a waker.
 struct Flag(AtomicBool);
@@ -80,6 +95,8 @@ where
     let main_woken = Arc::new(Flag(AtomicBool::new(true)));
     let waker = Waker::from(main_woken.clone());
     let mut cx = Context::from_waker(&waker);
+    // Passes since the platform last waited or checked readiness.
+    let mut busy_passes = 0u32;
 
     loop {
         if tasks_pending.swap(false, Ordering::AcqRel) {
@@ -94,8 +111,14 @@ where
         }
         let deadline = time::expire_timers();
         if tasks_pending.load(Ordering::Acquire) || main_woken.0.load(Ordering::Acquire) {
+            busy_passes += 1;
+            if busy_passes >= BUSY_PASSES_BEFORE_READINESS_CHECK {
+                busy_passes = 0;
+                platform.check_ready();
+            }
             continue;
         }
+        busy_passes = 0;
         platform.wait(deadline);
     }
 }

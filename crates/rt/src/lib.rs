@@ -7,7 +7,9 @@
 //! - installs the platform for the ambient services (time for `embassy-time`, logging through
 //!   `log`, the console, randomness, the command line),
 //! - runs the embassy executor: poll ready tasks, then block in [`Platform::wait`] until the next
-//!   timer deadline or device readiness (never a busy spin),
+//!   timer deadline or device readiness (never a busy spin); after a few passes in a row with
+//!   a task runnable it checks device readiness without blocking, so a task that keeps itself
+//!   runnable cannot starve the devices,
 //! - and turns the application's result into the exit status: 0 for `Ok`, 1 for `Err` (its
 //!   message printed first), 255 for a panic.
 #![no_std]
@@ -28,7 +30,7 @@ mod task;
 mod time;
 
 pub use embassy_executor::Spawner;
-pub use executor::{block_on, run};
+pub use executor::{BUSY_PASSES_BEFORE_READINESS_CHECK, block_on, run};
 pub use platform::{Platform, platform};
 pub use task::spawn;
 

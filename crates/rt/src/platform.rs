@@ -18,6 +18,17 @@ pub trait Platform: Console + Clock + SeedSource + Sync {
     /// A deadline in the past returns at once.
     fn wait(&self, deadline_ns: Option<u64>);
 
+    /// Wakes the wakers registered for devices that are ready now, without blocking.
+    ///
+    /// The run loop calls it after
+    /// [`BUSY_PASSES_BEFORE_READINESS_CHECK`](crate::BUSY_PASSES_BEFORE_READINESS_CHECK)
+    /// passes in a row with a task runnable, so that no task can keep device readiness from
+    /// the others. Defaults to [`wait`](Self::wait) with a deadline in the past, which returns
+    /// at once.
+    fn check_ready(&self) {
+        self.wait(Some(0));
+    }
+
     /// Ends the unikernel with `status` (0 success, 1 failure, 255 abort).
     fn exit(&self, status: u8) -> !;
 

@@ -3,6 +3,10 @@
 //! A device that returns `Pending` registers its waker here with the descriptor and direction
 //! it waits for. [`wait`] blocks until one of them is ready or the deadline passes, then wakes
 //! (and forgets) the wakers of the ready descriptors.
+//!
+//! The runtime's non-blocking readiness check (`Platform::check_ready`, made after a few busy
+//! passes of the executor in a row) is [`wait`] with a deadline in the past: one `ppoll` with a
+//! zero timeout, a system call that does not sleep.
 
 use std::os::fd::RawFd;
 use std::sync::Mutex;

@@ -1,6 +1,12 @@
 //! The wait primitive: block in `SCHEDOP_poll` on the event channels that devices wait for,
 //! with the next timer deadline as the poll's timeout. Never a spin: the vCPU sleeps in Xen
 //! until a port is signalled or the deadline passes.
+//!
+//! The runtime's non-blocking readiness check (`Platform::check_ready`, made after a few busy
+//! passes of the executor in a row) is [`wait`] with a deadline in the past: no hypercall at
+//! all, only the events Xen has already marked pending in the shared info page are taken and
+//! their tasks woken. That is free: Xen sets those bits when a port is signalled, without the
+//! guest asking.
 
 use alloc::vec::Vec;
 use core::cell::RefCell;

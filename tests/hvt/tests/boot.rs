@@ -282,6 +282,38 @@ fn the_net_conformance_unikernel_answers_ping_over_a_real_tap() {
     );
 }
 
+/// A task that keeps itself runnable forever does not keep the net device's readiness from the
+/// task that reads it: the executor's non-blocking `POLL` after a few busy passes reports it.
+/// Without that check the guest never made a `POLL` and no ping was answered.
+#[test]
+fn pings_are_answered_while_a_task_keeps_itself_runnable() {
+    // ping: Debian package iputils-ping.
+    require!(Prereq::Kvm, Prereq::Tap, Prereq::Tool("ping"));
+    let ns = Netns::new("hvtbusy");
+    ns.add_tap("mgtap0", 1500, Some("10.0.0.1/24"));
+    let image = image("conformance-net");
+    let mut guest = Process::start(
+        ns.command(tender())
+            .args(["--mem=4", "--net:service0=mgtap0"])
+            .arg(&image)
+            .args(["--limit=3", "--busy-task"]),
+    );
+    let ping = run(
+        ns.command("ping")
+            .args(["-c", "3", "-i", "0.3", "-W", "20", "10.0.0.2"]),
+        Duration::from_secs(90),
+    );
+    assert!(
+        ping.stdout.contains("3 packets transmitted, 3 received"),
+        "{}",
+        ping.stdout
+    );
+    assert_eq!(
+        guest.wait(Duration::from_secs(60)).and_then(|s| s.code()),
+        Some(0)
+    );
+}
+
 /// A library written only against the interfaces compiles for bare metal without a `cfg` of
 /// its own: the in-memory switch (over `morgana-net`) and the C checksum crate.
 #[test]

@@ -3,6 +3,10 @@
 //!
 //! With `--limit=N` it prints `SUCCESS` and exits 0 once N echo requests were answered;
 //! without, it serves until stopped. Every other frame is ignored.
+//!
+//! With `--busy-task` it also runs a task that keeps itself runnable forever and never
+//! finishes, as a network stack does that asks to run again at once: the pings must still be
+//! answered, because the run loop checks device readiness after a few busy passes.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), no_std, no_main)]
 
@@ -93,10 +97,23 @@ fn echo_reply(frame: &mut [u8], mac: MacAddress) -> bool {
     true
 }
 
-async fn app(_spawner: morgana::Spawner) -> Result<(), morgana::Error> {
+/// Wakes itself on every poll and never finishes.
+async fn stay_runnable() {
+    core::future::poll_fn(|cx| {
+        cx.waker().wake_by_ref();
+        core::task::Poll::<()>::Pending
+    })
+    .await
+}
+
+async fn app(spawner: morgana::Spawner) -> Result<(), morgana::Error> {
     let mut args = BootArgs::from_boot();
     let limit: Option<u64> = args.optional("limit")?;
+    let busy_task = args.flag("busy-task")?;
     args.finish()?;
+    if busy_task {
+        morgana::spawn(spawner, stay_runnable())?;
+    }
     let mut nic = morgana::net::acquire(SERVICE)?;
     let mac = nic.mac();
     morgana::println!(
