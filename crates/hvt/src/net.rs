@@ -10,7 +10,7 @@ use core::task::{Context, Poll};
 
 use morgana_net::{MacAddress, NetDevice, NetError, check_frame_len, check_receive_buffer};
 
-use crate::rx_pacing::{RxPacing, Step, ends_a_message};
+use crate::rx_pacing::{RxPacing, Step};
 use crate::{hypercall, wait};
 use morgana_hvt_abi::hypercall::{SOLO5_R_AGAIN, SOLO5_R_OK};
 use morgana_hvt_abi::mft::MftEntry;
@@ -60,8 +60,7 @@ impl NetDevice for Net {
         }
         match hypercall::net_read(self.handle, buf) {
             (SOLO5_R_OK, len) => {
-                let ends_message = buf.get(..len).is_some_and(ends_a_message);
-                self.pacing.got_frame(ends_message);
+                self.pacing.got_frame();
                 Poll::Ready(Ok(len))
             }
             (SOLO5_R_AGAIN, _) => {

@@ -10,15 +10,7 @@
 //! - after an empty read, the device is read again only once a `POLL` has reported it ready;
 //! - after a lone frame the next read is left to `POLL` too; but when a frame is there right
 //!   after such a deferral, frames are coming back to back (a burst), and then every read is
-//!   made until `AGAIN` ends the burst; unless that frame ends a message (TCP data with PSH,
-//!   see [`ends_a_message`]).
-//!
-//! A `POLL` that reports the device ready cannot say whether the frame was already waiting or
-//! came while it blocked, so a request after a deferral looked like the start of a burst, and
-//! the read after it found nothing (an exit per other request of a request/response
-//! exchange). A segment with PSH is where its sender stopped for an answer: after it the next
-//! read is left to `POLL` again. Other frames keep the burst rule: a queue of SYNs or of bulk
-//! segments is read in one run of the stack.
+//!   made until `AGAIN` ends the burst.
 //!
 //! Per lone frame that is `POLL` + `NET_READ`, where it was `POLL` + `NET_READ` + `NET_READ`
 //! and more; a burst of N frames costs one `POLL` more than before to be recognised.
@@ -29,10 +21,6 @@
 //! keeps itself runnable without sending anything (smoltcp asking to be polled again at once
 //! while a TCP socket waits on its neighbour entry) still sees its device reported ready, and
 //! the frames it waits for are read. So the device itself needs no bound on its deferrals.
-
-use smoltcp::wire::{
-    EthernetFrame, EthernetProtocol, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket,
-};
 
 /// The receive path's state for one device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,10 +68,10 @@ impl RxPacing {
         }
     }
 
-    /// Records that a read returned a frame; `ends_message` as [`ends_a_message`] says of it.
-    pub fn got_frame(&mut self, ends_message: bool) {
+    /// Records that a read returned a frame.
+    pub fn got_frame(&mut self) {
         if self.deferred {
-            self.burst = !ends_message;
+            self.burst = true;
             self.deferred = false;
         }
         if !self.burst {
@@ -98,27 +86,6 @@ impl RxPacing {
         self.deferred = false;
         self.burst = false;
     }
-}
-
-/// Whether `frame` (Ethernet) is a TCP segment over IPv4 or IPv6 that carries data and has
-/// PSH set: its sender has nothing more to send before an answer. False for anything else or
-/// anything malformed (IPv6 extension headers included).
-pub fn ends_a_message(frame: &[u8]) -> bool {
-    let Ok(eth) = EthernetFrame::new_checked(frame) else {
-        return false;
-    };
-    let ip_payload = match eth.ethertype() {
-        EthernetProtocol::Ipv4 => match Ipv4Packet::new_checked(eth.payload()) {
-            Ok(ip) if ip.next_header() == IpProtocol::Tcp && !ip.more_frags() => ip.payload(),
-            _ => return false,
-        },
-        EthernetProtocol::Ipv6 => match Ipv6Packet::new_checked(eth.payload()) {
-            Ok(ip) if ip.next_header() == IpProtocol::Tcp => ip.payload(),
-            _ => return false,
-        },
-        _ => return false,
-    };
-    TcpPacket::new_checked(ip_payload).is_ok_and(|tcp| tcp.psh() && !tcp.payload().is_empty())
 }
 
 #[cfg(test)]
@@ -140,78 +107,13 @@ mod tests {
         assert_eq!(p.next(), Step::Read);
     }
 
-    /// An Ethernet frame with an IPv4 TCP segment: `flags` is the TCP flags byte.
-    fn tcp_frame(flags: u8, payload: &[u8]) -> alloc::vec::Vec<u8> {
-        let mut f = alloc::vec![0u8; 14 + 20 + 20];
-        f[12..14].copy_from_slice(&[0x08, 0x00]);
-        let total = u16::try_from(20 + 20 + payload.len()).unwrap();
-        f[14] = 0x45;
-        f[16..18].copy_from_slice(&total.to_be_bytes());
-        f[22] = 64;
-        f[23] = 6;
-        f[14 + 20 + 12] = 5 << 4;
-        f[14 + 20 + 13] = flags;
-        f.extend_from_slice(payload);
-        f
-    }
-
-    const PSH_ACK: u8 = 0x18;
-    const ACK: u8 = 0x10;
-    const SYN: u8 = 0x02;
-
-    #[test]
-    fn only_tcp_data_with_psh_ends_a_message() {
-        let get = b"GET / HTTP/1.1\r\n\r\n";
-        assert!(ends_a_message(&tcp_frame(PSH_ACK, get)));
-        assert!(!ends_a_message(&tcp_frame(ACK, get)), "data without PSH");
-        assert!(
-            !ends_a_message(&tcp_frame(PSH_ACK, b"")),
-            "PSH without data"
-        );
-        assert!(!ends_a_message(&tcp_frame(SYN, b"")));
-        let whole = tcp_frame(PSH_ACK, get);
-        assert!(!ends_a_message(&whole[..whole.len() - 1]), "truncated");
-        let mut udp = whole.clone();
-        udp[23] = 17;
-        assert!(!ends_a_message(&udp));
-        let mut arp = whole;
-        arp[12..14].copy_from_slice(&[0x08, 0x06]);
-        assert!(!ends_a_message(&arp));
-        assert!(!ends_a_message(&[]));
-    }
-
-    #[test]
-    fn a_request_after_a_deferral_is_no_burst_but_a_queue_of_syns_is() {
-        let mut p = RxPacing::default();
-        assert_eq!(p.next(), Step::Read);
-        p.got_frame(true);
-        assert_eq!(p.next(), Step::WaitForPoll);
-        // Requests one at a time: each POLL reports one request, and nothing is read after it
-        // until the next POLL.
-        for _ in 0..3 {
-            p.polled_ready();
-            assert_eq!(p.next(), Step::Read);
-            p.got_frame(true);
-            assert_eq!(p.next(), Step::WaitForPoll);
-        }
-        // Another frame after a deferral starts a burst, and a request in it does not end it.
-        p.polled_ready();
-        assert_eq!(p.next(), Step::Read);
-        p.got_frame(false);
-        assert_eq!(p.next(), Step::Read);
-        p.got_frame(true);
-        assert_eq!(p.next(), Step::Read);
-        p.got_nothing();
-        assert_eq!(p.next(), Step::WaitForPoll);
-    }
-
     #[test]
     fn a_lone_frame_costs_no_second_read() {
         let mut p = RxPacing::default();
         p.got_nothing();
         p.polled_ready();
         assert_eq!(p.next(), Step::Read);
-        p.got_frame(false);
+        p.got_frame();
         // The queue is probably empty: POLL decides.
         assert_eq!(p.next(), Step::WaitForPoll);
         p.polled_ready();
@@ -225,15 +127,15 @@ mod tests {
     fn back_to_back_frames_are_read_until_again() {
         let mut p = RxPacing::default();
         assert_eq!(p.next(), Step::Read);
-        p.got_frame(false);
+        p.got_frame();
         assert_eq!(p.next(), Step::WaitForPoll);
         p.polled_ready();
         assert_eq!(p.next(), Step::Read);
         // A frame was there right after the deferral: a burst.
-        p.got_frame(false);
+        p.got_frame();
         for _ in 0..5 {
             assert_eq!(p.next(), Step::Read);
-            p.got_frame(false);
+            p.got_frame();
         }
         assert_eq!(p.next(), Step::Read);
         p.got_nothing();
@@ -241,7 +143,7 @@ mod tests {
         assert_eq!(p.next(), Step::WaitForPoll);
         p.polled_ready();
         assert_eq!(p.next(), Step::Read);
-        p.got_frame(false);
+        p.got_frame();
         assert_eq!(p.next(), Step::WaitForPoll);
     }
 }
