@@ -164,14 +164,7 @@ pub fn init() {
     set_tss_u64(&mut t.tss, 44, stack_top(&stacks.trap)); // IST2
     set_tss_u64(&mut t.tss, 52, stack_top(&stacks.nmi)); // IST3
     t.tss[25] = 104 << 16; // I/O map base past the end: no I/O bitmap
-    let base = t.tss.as_ptr() as u64;
-    let limit = (size_of::<[u32; 26]>() - 1) as u64;
-    t.gdt[3] = (limit & 0xFFFF)
-        | ((base & 0xFF_FFFF) << 16)
-        | (0x89 << 40) // present, 64-bit TSS (available)
-        | (((limit >> 16) & 0xF) << 48)
-        | (((base >> 24) & 0xFF) << 56);
-    t.gdt[4] = base >> 32;
+    [t.gdt[3], t.gdt[4]] = morgana_x86::tss_descriptor(t.tss.as_ptr() as u64);
 
     // The block of stubs is 32 * 16 bytes aligned to 512, so it never crosses a 64 KiB
     // boundary: the stubs' addresses differ in their low 16 bits only, and so do their gates'
@@ -318,7 +311,7 @@ extern "C" fn on_trap(frame: &TrapFrame) -> ! {
     // SAFETY: reading CR2 has no side effects; we run at CPL 0.
     unsafe { asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack, preserves_flags)) };
     let mut line = LineBuf::new();
-    let _ = match guard::overflow(frame.vector, cr2, &guard_range()) {
+    let _ = match guard::overflow(frame.vector, cr2, frame.rsp, &guard_range()) {
         Some(overflow) => write!(line, "{overflow}"),
         None => write!(
             line,

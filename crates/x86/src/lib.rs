@@ -91,6 +91,7 @@ pub unsafe fn enable_vector_state() {
 
 /// The two GDT slots of a 64-bit TSS descriptor for the 104-byte TSS at `base`: present,
 /// type 9 (available; `ltr` marks it busy), no I/O bitmap beyond it.
+#[inline]
 pub fn tss_descriptor(base: u64) -> [u64; 2] {
     const LIMIT: u64 = 104 - 1;
     let low = LIMIT | ((base & 0xFF_FFFF) << 16) | (0x89 << 40) | (((base >> 24) & 0xFF) << 56);
