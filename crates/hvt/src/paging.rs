@@ -121,7 +121,7 @@ pub fn install(mem_size: u64, guard: Range<u64>) {
     } else {
         fill(
             &mut t.guard_pt.0,
-            region * LARGE_PAGE | PRESENT | WRITABLE,
+            (region * LARGE_PAGE) | PRESENT | WRITABLE,
             PAGE,
         );
         pd[region as usize] = address(&t.guard_pt) | PRESENT | WRITABLE;
