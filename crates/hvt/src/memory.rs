@@ -4,14 +4,16 @@
 //! ```text
 //! 0x10000 .. 0x100000      boot info, manifest copy, command line (read-only)
 //! 0x100000 .. _end         the image
-//! _end (page up) .. G      the heap
-//! G .. S                   the guard: GUARD_SIZE bytes, unmapped (crate::paging)
-//! S .. mem_size            the stack, stack_size(mem_size) bytes (rsp starts at mem_size - 8)
+//! _end (page up) .. R      the heap
+//! R .. mem_size            the stack reserve, stack_size(mem_size) bytes:
+//!   R .. R + GUARD_SIZE      the guard, unmapped; it holds the page tables (crate::paging)
+//!   R + GUARD_SIZE .. top    the stack (rsp starts at mem_size - 8)
 //! ```
 //!
 //! The tender starts the guest with `rsp` at the top of memory; the stack grows down from
 //! there into the guard, where an overflow is a page fault that the trap handler reports as a
-//! stack overflow, never a write into the heap.
+//! stack overflow, never a write into the heap. The guard comes out of the stack's reserve,
+//! so the heap is what it was without one.
 
 use core::ops::Range;
 
@@ -31,8 +33,8 @@ pub const BOOT_AREA: core::ops::Range<u64> = 0x1_0000..0x10_0000;
 /// The most guest memory the ABI allows (4 page directories of 2 MiB pages).
 pub const MAX_MEMORY: u64 = 4 << 30;
 
-/// Bytes of stack for `mem_size` bytes of memory: a sixteenth of it, between
-/// [`MIN_STACK_SIZE`] and [`MAX_STACK_SIZE`], in whole pages.
+/// Bytes of the stack's reserve (guard included) for `mem_size` bytes of memory: a sixteenth
+/// of it, between [`MIN_STACK_SIZE`] and [`MAX_STACK_SIZE`], a multiple of 128 KiB.
 ///
 /// A network service's largest stack use, the socket table's temporary, grows with the
 /// sockets it asks for, which grow with its memory (about 2% of it): a sixteenth holds it.
@@ -62,11 +64,11 @@ impl Layout {
             return None;
         }
         let heap_start = image_end.checked_next_multiple_of(4096)?;
-        let stack_bottom = mem_size.checked_sub(stack_size(mem_size))?;
-        let guard = morgana_x86::guard::guard_below(stack_bottom);
-        (guard.start >= heap_start && guard.start - heap_start >= MIN_HEAP_SIZE).then_some(Layout {
-            heap: heap_start..guard.start,
-            guard,
+        let reserve = mem_size.checked_sub(stack_size(mem_size))?;
+        let stack_bottom = reserve + GUARD_SIZE;
+        (reserve >= heap_start && reserve - heap_start >= MIN_HEAP_SIZE).then_some(Layout {
+            heap: heap_start..reserve,
+            guard: morgana_x86::guard::guard_below(stack_bottom),
             stack: stack_bottom..mem_size,
         })
     }
@@ -88,17 +90,18 @@ mod tests {
     #[test]
     fn heap_guard_and_stack_follow_each_other_up_to_the_top() {
         let mem = 8 << 20;
+        let reserve = mem - (512 << 10);
         assert_eq!(
             Layout::new(0x10a123, mem),
             Some(Layout {
-                heap: 0x10b000..mem - (512 << 10) - GUARD_SIZE,
-                guard: mem - (512 << 10) - GUARD_SIZE..mem - (512 << 10),
-                stack: mem - (512 << 10)..mem,
+                heap: 0x10b000..reserve,
+                guard: reserve..reserve + GUARD_SIZE,
+                stack: reserve + GUARD_SIZE..mem,
             })
         );
-        // 2 MiB holds a small image, 256 KiB of stack, its guard and 256 KiB of heap.
-        assert!(Layout::new(0x140000, 2 << 20).is_some());
-        assert_eq!(Layout::new(0x17d001, 2 << 20), None);
+        // 2 MiB holds a small image, 256 KiB of stack reserve and 256 KiB of heap.
+        assert!(Layout::new(0x180000, 2 << 20).is_some());
+        assert_eq!(Layout::new(0x180001, 2 << 20), None);
         assert_eq!(Layout::new(0x100000, 0x100000), None);
         assert_eq!(Layout::new(u64::MAX, 8 << 20), None);
         assert_eq!(Layout::new(0x140000, MAX_MEMORY + (2 << 20)), None);

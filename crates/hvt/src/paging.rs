@@ -9,11 +9,13 @@
 //! pages, and the guard's are not present. Any tender of the ABI (Solo5's `solo5-hvt` too)
 //! hands over the same memory, so the guest's tables only remove pages from what it may use.
 //!
-//! Under instruction emulation (KVM-PVM) every instruction counts: each table is filled by a
-//! three-instruction loop (`stosq`, `add`, `loop`), about 3,000 instructions in all at 4 MiB.
+//! The tables live in the guard itself: the CPU reads them by physical address, and once they
+//! are loaded nothing can write them (they are not mapped), while they take no memory from the
+//! heap or the image. Under instruction emulation (KVM-PVM) every instruction counts: the
+//! tables are cleared by one `rep stosq` and their entries filled by a three-instruction loop
+//! (`stosq`, `add`, `loop`).
 
 use core::arch::asm;
-use core::cell::UnsafeCell;
 use core::ops::Range;
 
 use crate::memory::BOOT_AREA;
@@ -23,38 +25,10 @@ const WRITABLE: u64 = 2;
 const LARGE: u64 = 0x80;
 const PAGE: u64 = 4096;
 const LARGE_PAGE: u64 = 2 << 20;
+/// Entries in a table.
+const ENTRIES: usize = 512;
 
-/// One page of 512 entries.
-#[repr(C, align(4096))]
-struct Table([u64; 512]);
-
-/// All the tables, in `.bss` (zero: nothing present) until [`install`] fills them.
-#[repr(C, align(4096))]
-struct Tables {
-    pml4: Table,
-    pdpt: Table,
-    /// Four page directories, one per GiB, as one array of 2 MiB entries.
-    pd: [Table; 4],
-    /// The first 2 MiB in 4 KiB pages.
-    pt0: Table,
-    /// The 2 MiB that hold the guard, in 4 KiB pages (unused when that is the first 2 MiB).
-    guard_pt: Table,
-}
-
-struct TablesCell(UnsafeCell<Tables>);
-
-// SAFETY: one vCPU and no interrupts; only `install` writes, once, before CR3 names them.
-unsafe impl Sync for TablesCell {}
-
-static TABLES: TablesCell = TablesCell(UnsafeCell::new(Tables {
-    pml4: Table([0; 512]),
-    pdpt: Table([0; 512]),
-    pd: [const { Table([0; 512]) }; 4],
-    pt0: Table([0; 512]),
-    guard_pt: Table([0; 512]),
-}));
-
-/// Writes `count` (at least 1) entries from `entries[0]` on: `first`, `first + step`, ...
+/// Writes `entries.len()` (at least 1) entries: `first`, `first + step`, ...
 fn fill(entries: &mut [u64], first: u64, step: u64) {
     assert!(!entries.is_empty());
     // SAFETY: `stosq` writes `rcx` = `entries.len()` words from `rdi` = the slice's start up,
@@ -74,26 +48,51 @@ fn fill(entries: &mut [u64], first: u64, step: u64) {
     }
 }
 
-/// Builds the tables for `mem_size` bytes (a multiple of 2 MiB, at most 4 GiB) with `guard`
-/// (page-aligned, inside one 2 MiB page above the first) not present, and loads them.
-///
-/// Must run once, at boot, before anything relies on the guard.
-pub fn install(mem_size: u64, guard: Range<u64>) {
-    // SAFETY: called once at boot on the only vCPU, before the CPU uses these tables, so
-    // this is the only reference.
-    let t = unsafe { &mut *TABLES.0.get() };
-    let address = |table: &Table| table.0.as_ptr() as u64;
+/// Zeroes `entries` with one `rep stosq`.
+fn zero(entries: &mut [u64]) {
+    // SAFETY: `rep stosq` writes `rcx` = `entries.len()` zero words from the slice's start, all
+    // inside it; DF is clear (see `fill`).
+    unsafe {
+        asm!(
+            "rep stosq",
+            inout("rdi") entries.as_mut_ptr() => _,
+            inout("rcx") entries.len() => _,
+            in("rax") 0u64,
+            options(nostack),
+        );
+    }
+}
 
-    t.pml4.0[0] = address(&t.pdpt) | PRESENT | WRITABLE;
+/// Builds the tables for `mem_size` bytes (a multiple of 2 MiB, at most 4 GiB) in `guard`
+/// (page-aligned, above the first 2 MiB or in them, inside one 2 MiB page, room for 4 tables
+/// plus one per GiB) and loads them, which unmaps the guard.
+///
+/// Must run once, at boot, while nothing uses the guard's memory.
+pub fn install(mem_size: u64, guard: Range<u64>) {
     let gibs = mem_size.div_ceil(1 << 30) as usize;
-    fill(
-        &mut t.pdpt.0[..gibs],
-        address(&t.pd[0]) | PRESENT | WRITABLE,
-        PAGE,
+    let pages = 4 + gibs;
+    assert!(
+        guard.start.is_multiple_of(PAGE)
+            && (guard.end - guard.start) / PAGE >= pages as u64
+            && guard.start / LARGE_PAGE == (guard.end - 1) / LARGE_PAGE
     );
-    // SAFETY: the four directories are contiguous (`repr(C)`, page-sized, page-aligned):
-    // one array of 2048 entries.
-    let pd: &mut [u64; 2048] = unsafe { &mut *t.pd.as_mut_ptr().cast::<[u64; 2048]>() };
+    // In the guard, page by page: PML4, PDPT, one directory per GiB, the first 2 MiB's table,
+    // the guard's 2 MiB's table.
+    // SAFETY: the guard is RAM the tender maps read-write, inside the stack's reserve below
+    // the stack (`memory::Layout`), which boot has not grown into; nothing else refers to it,
+    // and these `pages` pages lie inside it (checked above).
+    let tables: &mut [u64] = unsafe {
+        core::slice::from_raw_parts_mut(guard.start as usize as *mut u64, pages * ENTRIES)
+    };
+    zero(tables);
+    let (pml4, rest) = tables.split_at_mut(ENTRIES);
+    let (pdpt, rest) = rest.split_at_mut(ENTRIES);
+    let (pd, rest) = rest.split_at_mut(gibs * ENTRIES);
+    let (pt0, guard_pt) = rest.split_at_mut(ENTRIES);
+    let address = |table: &[u64]| table.as_ptr() as u64;
+
+    pml4[0] = address(pdpt) | PRESENT | WRITABLE;
+    fill(&mut pdpt[..gibs], address(pd) | PRESENT | WRITABLE, PAGE);
     let regions = (mem_size / LARGE_PAGE) as usize;
     if regions > 1 {
         fill(
@@ -104,37 +103,34 @@ pub fn install(mem_size: u64, guard: Range<u64>) {
     }
     let first_rw = (BOOT_AREA.end / PAGE) as usize;
     fill(
-        &mut t.pt0.0[(BOOT_AREA.start / PAGE) as usize..first_rw],
+        &mut pt0[(BOOT_AREA.start / PAGE) as usize..first_rw],
         BOOT_AREA.start | PRESENT,
         PAGE,
     );
     fill(
-        &mut t.pt0.0[first_rw..],
+        &mut pt0[first_rw..],
         BOOT_AREA.end | PRESENT | WRITABLE,
         PAGE,
     );
-    pd[0] = address(&t.pt0) | PRESENT | WRITABLE;
+    pd[0] = address(pt0) | PRESENT | WRITABLE;
 
     let region = guard.start / LARGE_PAGE;
     let table = if region == 0 {
-        &mut t.pt0
+        pt0
     } else {
-        fill(
-            &mut t.guard_pt.0,
-            (region * LARGE_PAGE) | PRESENT | WRITABLE,
-            PAGE,
-        );
-        pd[region as usize] = address(&t.guard_pt) | PRESENT | WRITABLE;
-        &mut t.guard_pt
+        fill(guard_pt, (region * LARGE_PAGE) | PRESENT | WRITABLE, PAGE);
+        pd[region as usize] = address(guard_pt) | PRESENT | WRITABLE;
+        guard_pt
     };
     let first = ((guard.start % LARGE_PAGE) / PAGE) as usize;
-    let pages = ((guard.end - guard.start) / PAGE) as usize;
-    table.0[first..first + pages].fill(0);
+    let count = ((guard.end - guard.start) / PAGE) as usize;
+    table[first..first + count].fill(0);
+    let root = address(pml4);
 
     // SAFETY: the new tables map everything the tender's map, at the same addresses with the
-    // same rights, except the guard, which nothing uses: the code, the stack and the data in
-    // use stay where they are. Loading CR3 flushes the old translations.
+    // same rights, except the guard, which holds only these tables: the code, the stack and
+    // the data in use stay where they are. Loading CR3 flushes the old translations.
     unsafe {
-        asm!("mov cr3, {}", in(reg) address(&t.pml4), options(nostack, preserves_flags));
+        asm!("mov cr3, {}", in(reg) root, options(nostack, preserves_flags));
     }
 }

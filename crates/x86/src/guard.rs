@@ -12,8 +12,9 @@
 use core::fmt;
 use core::ops::Range;
 
-/// Bytes of the unmapped guard below a stack: four pages, page-aligned.
-pub const GUARD_SIZE: u64 = 16 * 1024;
+/// Bytes of the unmapped guard below a stack: eight pages, page-aligned (the hvt backend keeps
+/// its page tables in them, where nothing can write them once they are loaded).
+pub const GUARD_SIZE: u64 = 32 * 1024;
 
 /// The page-fault vector.
 pub const PAGE_FAULT: u64 = 14;
@@ -81,7 +82,7 @@ mod tests {
     #[test]
     fn only_a_page_fault_inside_the_guard_is_an_overflow() {
         let guard = guard_below(0x20_0000);
-        assert_eq!(guard, 0x1f_c000..0x20_0000);
+        assert_eq!(guard, 0x1f_8000..0x20_0000);
         let elsewhere = 0x20_0100;
         assert_eq!(
             overflow(14, 0x1f_fff8, elsewhere, &guard)
@@ -89,13 +90,13 @@ mod tests {
                 .as_deref(),
             Some("trap: stack overflow (page fault at 0x1ffff8 in the guard page below the stack)")
         );
-        assert!(overflow(14, 0x1f_c000, elsewhere, &guard).is_some());
+        assert!(overflow(14, 0x1f_8000, elsewhere, &guard).is_some());
         assert_eq!(
             overflow(14, 0x20_0000, elsewhere, &guard),
             None,
             "the stack"
         );
-        assert_eq!(overflow(14, 0x1f_bfff, elsewhere, &guard), None, "below");
+        assert_eq!(overflow(14, 0x1f_7fff, elsewhere, &guard), None, "below");
         assert_eq!(
             overflow(13, 0x1f_fff8, 0x1f_fff8, &guard),
             None,
@@ -117,11 +118,11 @@ mod tests {
             )
         );
         assert_eq!(
-            overflow(14, 0, 0x1f_c000, &guard),
-            Some(StackOverflow::StackPointer(0x1f_c000))
+            overflow(14, 0, 0x1f_8000, &guard),
+            Some(StackOverflow::StackPointer(0x1f_8000))
         );
         assert_eq!(overflow(14, 0, 0x20_0008, &guard), None);
-        assert_eq!(overflow(14, 0, 0x1f_bff8, &guard), None);
+        assert_eq!(overflow(14, 0, 0x1f_7ff8, &guard), None);
         assert_eq!(overflow(14, 0, 0, &(0..0)), None, "no guard yet");
     }
 }

@@ -112,9 +112,10 @@ fn cpu_traps_are_reported_and_halt_with_255() {
     }
 }
 
-/// Unbounded recursion runs into the unmapped guard below the stack: at `--mem=4` the stack
-/// is the top 256 KiB, 0x3c0000 to 0x400000, so the first write past it is a page fault in the
-/// guard's top page (the recursion's frames are smaller than a page). The heap below is never
+/// Unbounded recursion runs into the unmapped guard below the stack: at `--mem=4` the stack's
+/// reserve is the top 256 KiB, the guard its lowest 32 KiB (0x3c0000 to 0x3c8000), so the first
+/// write past the stack is a page fault in the guard's top page (the recursion's frames are
+/// smaller than a page). The heap below is never
 /// written, and the program never reaches its last line.
 #[test]
 fn a_stack_overflow_is_a_page_fault_in_the_guard() {
@@ -134,7 +135,7 @@ fn a_stack_overflow_is_a_page_fault_in_the_guard() {
     lines.next();
     let trap = lines.next().unwrap_or_default();
     let address = trap
-        .strip_prefix("Solo5: trap: stack overflow (page fault at 0x3bf")
+        .strip_prefix("Solo5: trap: stack overflow (page fault at 0x3c7")
         .and_then(|rest| rest.strip_suffix(" in the guard page below the stack)"))
         .unwrap_or_else(|| panic!("no stack overflow line after the guest's: {}", out.stdout));
     assert!(

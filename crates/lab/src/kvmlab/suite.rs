@@ -215,8 +215,8 @@ pub const CASES: &[Case] = &[
         ],
         ..BASE
     },
-    // At --mem=4 the stack is 0x3c0000-0x400000: the recursion's first write below it is a
-    // page fault in the guard's top page, 0x3bf000-0x3bffff.
+    // At --mem=4 the stack is 0x3c8000-0x400000 above its 32 KiB guard: the recursion's first
+    // write below it is a page fault in the guard's top page, 0x3c7000-0x3c7fff.
     Case {
         name: "conformance-stackoverflow",
         package: "conformance-stackoverflow",
@@ -224,7 +224,7 @@ pub const CASES: &[Case] = &[
         expect: &[
             Expect::Output(&["recursing until the stack overflows"]),
             Expect::Line(
-                "Solo5: trap: stack overflow (page fault at 0x3bf",
+                "Solo5: trap: stack overflow (page fault at 0x3c7",
                 " in the guard page below the stack)",
             ),
             Expect::Last("Solo5: ABORT: fatal trap"),
