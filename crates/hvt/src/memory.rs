@@ -19,14 +19,14 @@ use core::ops::Range;
 
 pub use morgana_x86::guard::GUARD_SIZE;
 
-/// The smallest stack: the 256 KiB Solo5 keeps.
+/// The smallest stack reserve, guard included: the 256 KiB Solo5 keeps for its stack.
 pub const MIN_STACK_SIZE: u64 = 256 * 1024;
-/// The largest stack: room for embassy-net's temporary copy of the largest socket table
-/// (about 1.3 MB for `morgana_tcpip::MAX_SOCKETS`), which only a service given that much
-/// memory asks for.
+/// The largest stack reserve, guard included: room for embassy-net's temporary copy of the
+/// largest socket table (about 1.3 MB for `morgana_tcpip::MAX_SOCKETS`), which only a service
+/// given that much memory asks for.
 pub const MAX_STACK_SIZE: u64 = 2 * 1024 * 1024;
-/// The smallest heap worth booting with. With the smallest stack, the same 512 KiB Solo5
-/// asks for.
+/// The smallest heap worth booting with. With the smallest stack reserve, the same 512 KiB
+/// Solo5 asks for.
 pub const MIN_HEAP_SIZE: u64 = 256 * 1024;
 /// The tender's read-only area for the boot info, the manifest copy and the command line.
 pub const BOOT_AREA: core::ops::Range<u64> = 0x1_0000..0x10_0000;
