@@ -3,8 +3,9 @@
 //! 1. Own GDT, TSS and IDT ([`cpu::init`]): from here on a fault prints a trap line.
 //! 2. The command line from the boot info; leading `--solo5:LEVEL` options set how much this
 //!    backend prints and are removed.
-//! 3. The heap: from `_end` rounded up to a page, to [`STACK_SIZE`] below the top of memory,
-//!    where the tender put the stack.
+//! 3. The memory layout ([`Layout`]): the heap from `_end` rounded up to a page to the guard,
+//!    the guard, and the stack at the top of memory, where the tender put it. Our own page
+//!    tables leave the guard unmapped ([`paging`]).
 //! 4. The TSC clock, the manifest copy (validated), and the device table filled from it: each
 //!    declared device with its manifest handle.
 //! 5. [`morgana_rt::run`], which ends in [`HvtPlatform::exit`]: the `HALT` hypercall.
@@ -19,9 +20,9 @@ use morgana_rt::{Platform, Spawner};
 use crate::block::Block;
 use crate::cmdline::{self, LogLevel};
 use crate::console::{LineBuf, abort, log};
-use crate::memory::{BOOT_AREA, heap_range};
+use crate::memory::{BOOT_AREA, Layout};
 use crate::net::Net;
-use crate::{clock, console, cpu, devices, mft, wait};
+use crate::{clock, console, cpu, devices, mft, paging, wait};
 use morgana_hvt_abi::boot::{BootInfo, HVT_CMDLINE_SIZE, X86_BOOT_INFO_BASE};
 use morgana_hvt_abi::mft::{MftEntry, MftHeader};
 
@@ -222,7 +223,6 @@ where
         Err(e) => console::fail(format_args!("{e}")),
     };
     console::set_level(level);
-    cpu::set_memory_top(info.mem_size);
 
     // Linker-script symbols: only their addresses mean something.
     let (text, etext, erodata, edata, end) = (
@@ -232,6 +232,11 @@ where
         symbol_address(&raw const _edata),
         symbol_address(&raw const _end),
     );
+    let Some(layout) = Layout::new(end, info.mem_size) else {
+        abort(format_args!("Not enough memory"))
+    };
+    paging::install(info.mem_size, layout.guard.clone());
+    cpu::set_stack(&layout);
     // The banner and "Memory map: {} MiB addressable: text {:#x}-{:#x} rodata -{:#x} data -{:#x}
     // heap >= {:#x} < stack < {:#x}", built without core::fmt and printed with one PUTS: under
     // KVM-PVM every guest instruction and every exit costs (see `LineBuf::push_hex`).
@@ -264,15 +269,12 @@ where
               may give wrong results: run it under morgana-hvt on hardware KVM, or hard-float",
         );
     }
-    let Some((heap_start, heap_end)) = heap_range(end, info.mem_size) else {
-        abort(format_args!("Not enough memory"))
-    };
-    // SAFETY: [heap_start, heap_end) lies between the image's end and the stack reserve, is
-    // mapped read-write by the tender, and nothing else uses it.
+    // SAFETY: the heap lies between the image's end and the stack's guard, is mapped
+    // read-write, and nothing else uses it.
     unsafe {
         morgana_rt::heap::init(
-            heap_start as usize as *mut u8,
-            (heap_end - heap_start) as usize,
+            layout.heap.start as usize as *mut u8,
+            (layout.heap.end - layout.heap.start) as usize,
         )
     };
 

@@ -4,7 +4,10 @@
 //! The tender's GDT lives in a page the guest cannot read, so segment registers can only be
 //! reloaded after loading our own. There is no IDT at entry: any fault before [`init`] is a
 //! triple fault. After it, every exception lands in [`on_trap`], which prints one line about
-//! the trap and the interrupted call stack, and halts with status 255. Interrupts are never enabled.
+//! the trap (a page fault in the guard below the stack is a stack overflow, see
+//! [`morgana_x86::guard`]) and the interrupted call stack, and halts with status 255. The
+//! handlers run on their own IST stacks, so a full stack still gets its report. Interrupts are
+//! never enabled.
 
 use core::arch::{asm, global_asm};
 use core::cell::UnsafeCell;
@@ -14,10 +17,11 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use morgana_hvt_abi::hypercall::HVT_HALT_COOKIE_MAX;
 use morgana_hvt_abi::trap::TrapRegs;
 use morgana_x86::backtrace::{self, Frame, Kind};
+use morgana_x86::guard;
 
 use crate::cmdline::LogLevel;
 use crate::console::{LineBuf, log_line};
-use crate::memory::STACK_SIZE;
+use crate::memory::Layout;
 
 /// Code segment selector.
 const KERNEL_CS: u16 = 0x08;
@@ -160,14 +164,7 @@ pub fn init() {
     set_tss_u64(&mut t.tss, 44, stack_top(&stacks.trap)); // IST2
     set_tss_u64(&mut t.tss, 52, stack_top(&stacks.nmi)); // IST3
     t.tss[25] = 104 << 16; // I/O map base past the end: no I/O bitmap
-    let base = t.tss.as_ptr() as u64;
-    let limit = (size_of::<[u32; 26]>() - 1) as u64;
-    t.gdt[3] = (limit & 0xFFFF)
-        | ((base & 0xFF_FFFF) << 16)
-        | (0x89 << 40) // present, 64-bit TSS (available)
-        | (((limit >> 16) & 0xF) << 48)
-        | (((base >> 24) & 0xFF) << 56);
-    t.gdt[4] = base >> 32;
+    [t.gdt[3], t.gdt[4]] = morgana_x86::tss_descriptor(t.tss.as_ptr() as u64);
 
     // The block of stubs is 32 * 16 bytes aligned to 512, so it never crosses a 64 KiB
     // boundary: the stubs' addresses differ in their low 16 bits only, and so do their gates'
@@ -259,18 +256,28 @@ pub fn trap_name(vector: u64) -> &'static str {
     NAMES.get(vector as usize).copied().unwrap_or("#??")
 }
 
-/// The top of guest memory, where the stack ends; 0 until [`set_memory_top`] (no backtraces).
-static MEMORY_TOP: AtomicU64 = AtomicU64::new(0);
+/// The stack's bounds; both 0 until [`set_stack`] (no backtraces, no guard).
+static STACK_BOTTOM: AtomicU64 = AtomicU64::new(0);
+static STACK_TOP: AtomicU64 = AtomicU64::new(0);
 
-/// Records the top of guest memory (`mem_size`): the stack is the [`STACK_SIZE`] bytes below.
-pub fn set_memory_top(mem_size: u64) {
-    MEMORY_TOP.store(mem_size, Ordering::Relaxed);
+/// Records where the stack and its guard are (from the boot's [`Layout`]).
+pub fn set_stack(layout: &Layout) {
+    STACK_BOTTOM.store(layout.stack.start, Ordering::Relaxed);
+    STACK_TOP.store(layout.stack.end, Ordering::Relaxed);
 }
 
-/// The stack's address range, mapped read-write by the tender (empty before boot set it).
+/// The stack's address range, mapped read-write (empty before boot set it).
 pub fn stack_range() -> core::ops::Range<u64> {
-    let top = MEMORY_TOP.load(Ordering::Relaxed);
-    top.saturating_sub(STACK_SIZE)..top
+    STACK_BOTTOM.load(Ordering::Relaxed)..STACK_TOP.load(Ordering::Relaxed)
+}
+
+/// The unmapped guard below the stack (empty before boot set it).
+pub fn guard_range() -> core::ops::Range<u64> {
+    let bottom = STACK_BOTTOM.load(Ordering::Relaxed);
+    if bottom == 0 {
+        return 0..0;
+    }
+    guard::guard_below(bottom)
 }
 
 /// Prints one backtrace line (a `Solo5: ` log line at error level).
@@ -304,16 +311,19 @@ extern "C" fn on_trap(frame: &TrapFrame) -> ! {
     // SAFETY: reading CR2 has no side effects; we run at CPL 0.
     unsafe { asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack, preserves_flags)) };
     let mut line = LineBuf::new();
-    let _ = write!(
-        line,
-        "trap: type={} ec={:#x} rip={:#x} rsp={:#x} rflags={:#x} cr2={:#x}",
-        trap_name(frame.vector),
-        frame.error_code,
-        frame.rip,
-        frame.rsp,
-        frame.rflags,
-        cr2
-    );
+    let _ = match guard::overflow(frame.vector, cr2, frame.rsp, &guard_range()) {
+        Some(overflow) => write!(line, "{overflow}"),
+        None => write!(
+            line,
+            "trap: type={} ec={:#x} rip={:#x} rsp={:#x} rflags={:#x} cr2={:#x}",
+            trap_name(frame.vector),
+            frame.error_code,
+            frame.rip,
+            frame.rsp,
+            frame.rflags,
+            cr2
+        ),
+    };
     log_line(LogLevel::Error, line.as_bytes());
     print_frame(Frame {
         index: 0,

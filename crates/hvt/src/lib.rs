@@ -48,6 +48,8 @@ pub mod devices;
 pub mod hypercall;
 #[cfg(target_os = "hvt")]
 pub mod net;
+#[cfg(target_os = "hvt")]
+pub mod paging;
 
 #[cfg(target_os = "hvt")]
 pub use boot::start;

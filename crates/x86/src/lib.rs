@@ -15,6 +15,7 @@
 use core::arch::asm;
 
 pub mod backtrace;
+pub mod guard;
 
 /// XCR0 bit: x87 state (must always be set).
 pub const XCR0_X87: u64 = 1 << 0;
@@ -88,9 +89,26 @@ pub unsafe fn enable_vector_state() {
     }
 }
 
+/// The two GDT slots of a 64-bit TSS descriptor for the 104-byte TSS at `base`: present,
+/// type 9 (available; `ltr` marks it busy), no I/O bitmap beyond it.
+#[inline]
+pub fn tss_descriptor(base: u64) -> [u64; 2] {
+    const LIMIT: u64 = 104 - 1;
+    let low = LIMIT | ((base & 0xFF_FFFF) << 16) | (0x89 << 40) | (((base >> 24) & 0xFF) << 56);
+    [low, base >> 32]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tss_descriptor_splits_the_base() {
+        assert_eq!(
+            tss_descriptor(0x1234_5678_9abc_def0),
+            [0x9a00_89bc_def0_0067, 0x1234_5678]
+        );
+    }
 
     #[test]
     fn xcr0_follows_what_cpuid_offers() {

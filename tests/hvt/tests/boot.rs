@@ -112,6 +112,50 @@ fn cpu_traps_are_reported_and_halt_with_255() {
     }
 }
 
+/// Unbounded recursion runs into the unmapped guard below the stack: at `--mem=4` the stack's
+/// reserve is the top 256 KiB, the guard its lowest 32 KiB (0x3c0000 to 0x3c8000), so the first
+/// write past the stack is a page fault in the guard's top page (the recursion's frames are
+/// smaller than a page). The heap below is never
+/// written, and the program never reaches its last line.
+#[test]
+fn a_stack_overflow_is_a_page_fault_in_the_guard() {
+    require!(Prereq::Kvm);
+    let out = boot(&["--mem=4"], "conformance-stackoverflow", &[]);
+    assert_eq!(out.code, Some(255), "{}", out.stdout);
+    assert_eq!(
+        guest_output(&out),
+        "recursing until the stack overflows\n",
+        "{}",
+        out.stdout
+    );
+    let mut lines = out
+        .stdout
+        .lines()
+        .skip_while(|l| *l != "recursing until the stack overflows");
+    lines.next();
+    let trap = lines.next().unwrap_or_default();
+    let address = trap
+        .strip_prefix("Solo5: trap: stack overflow (page fault at 0x3c7")
+        .and_then(|rest| rest.strip_suffix(" in the guard page below the stack)"))
+        .unwrap_or_else(|| panic!("no stack overflow line after the guest's: {}", out.stdout));
+    assert!(
+        address.len() == 3 && address.chars().all(|c| c.is_ascii_hexdigit()),
+        "{trap}"
+    );
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("Solo5: backtrace: #0 pc 0x")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.ends_with("Solo5: ABORT: fatal trap\n"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn block_io_with_512_and_4096_byte_sectors() {
     require!(Prereq::Kvm);

@@ -215,6 +215,22 @@ pub const CASES: &[Case] = &[
         ],
         ..BASE
     },
+    // At --mem=4 the stack is 0x3c8000-0x400000 above its 32 KiB guard: the recursion's first
+    // write below it is a page fault in the guard's top page, 0x3c7000-0x3c7fff.
+    Case {
+        name: "conformance-stackoverflow",
+        package: "conformance-stackoverflow",
+        status: 255,
+        expect: &[
+            Expect::Output(&["recursing until the stack overflows"]),
+            Expect::Line(
+                "Solo5: trap: stack overflow (page fault at 0x3c7",
+                " in the guard page below the stack)",
+            ),
+            Expect::Last("Solo5: ABORT: fatal trap"),
+        ],
+        ..BASE
+    },
     Case {
         name: "conformance-blk-512",
         package: "conformance-blk",

@@ -12,6 +12,7 @@
 
 mod backtrace;
 pub mod bench;
+mod overflow;
 mod packages;
 mod scripts;
 pub mod smoke;

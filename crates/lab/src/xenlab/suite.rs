@@ -160,6 +160,21 @@ pub const CASES: &[Case] = &[
         dom0_contains: None,
         max_cpu_ms: None,
     },
+    // Checked further by `super::overflow`: the exact trap line, its address in the guard,
+    // the recursion's frames.
+    Case {
+        name: super::overflow::CASE,
+        package: "conformance-stackoverflow",
+        args: &[],
+        dom0: None,
+        status: Some(255),
+        console: None,
+        console_contains: Some("trap: stack overflow (page fault"),
+        disk0: None,
+        keep_disks: false,
+        dom0_contains: None,
+        max_cpu_ms: None,
+    },
     Case {
         name: "block-read",
         package: "block",
@@ -377,6 +392,9 @@ pub fn test(ws: &Workspace, only: Option<&str>) -> Result<()> {
     for ((c, o), g) in cases.iter().zip(&outcomes).zip(&guests) {
         let mut errors = check(c, o);
         errors.extend(super::backtrace::check(
+            c.name, &g.image, &ws.root, &o.console,
+        ));
+        errors.extend(super::overflow::check(
             c.name, &g.image, &ws.root, &o.console,
         ));
         if errors.is_empty() {
