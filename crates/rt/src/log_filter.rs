@@ -80,7 +80,7 @@ impl FromStr for LogFilter {
         let mut default = None;
         let mut sources: Vec<(String, LevelFilter)> = Vec::new();
         for item in spec.split(',') {
-            let item = item.trim();
+            let item = item.trim_ascii();
             if item.is_empty() {
                 return Err(LogFilterError::EmptyItem);
             }
@@ -92,11 +92,11 @@ impl FromStr for LogFilter {
                     }
                 }
                 Some((source, lvl)) => {
-                    let source = source.trim();
+                    let source = source.trim_ascii();
                     if source.is_empty() {
                         return Err(LogFilterError::EmptySource);
                     }
-                    let lvl = level(lvl.trim())?;
+                    let lvl = level(lvl.trim_ascii())?;
                     if sources.iter().any(|(s, _)| s == source) {
                         return Err(LogFilterError::Repeated(source.to_string()));
                     }
