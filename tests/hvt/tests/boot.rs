@@ -310,6 +310,9 @@ fn the_net_conformance_unikernel_answers_ping_over_a_real_tap() {
             .arg(&image)
             .arg("--limit=3"),
     );
+    // Ping once the guest serves: a ping sent while it still boots waits on ARP, whose timing
+    // is the host's, not the guest's.
+    guest.wait_for_line("Serving ping on 10.0.0.2", Duration::from_secs(60));
     let ping = run(
         ns.command("ping")
             .args(["-c", "3", "-i", "0.3", "-W", "20", "10.0.0.2"]),
@@ -342,6 +345,7 @@ fn pings_are_answered_while_a_task_keeps_itself_runnable() {
             .arg(&image)
             .args(["--limit=3", "--busy-task"]),
     );
+    guest.wait_for_line("Serving ping on 10.0.0.2", Duration::from_secs(60));
     let ping = run(
         ns.command("ping")
             .args(["-c", "3", "-i", "0.3", "-W", "20", "10.0.0.2"]),
