@@ -25,20 +25,25 @@ fn expected(case: &str) -> Option<[(&'static str, String); 3]> {
     }
 }
 
+/// `console`, one line per entry, with its backtrace lines symbolised against `image`.
+pub(crate) fn symbolised(image: &Path, root: &Path, console: &[String]) -> Result<String, String> {
+    let symbolizer = Symbolizer::for_image(image, Some(root)).map_err(|e| e.to_string())?;
+    Ok(console
+        .iter()
+        .map(|l| format!("{}\n", symbolizer.line(l)))
+        .collect())
+}
+
 /// What is wrong with the symbolised `console` of suite case `case`, booted from `image`
 /// (nothing for a case that checks no backtrace).
 pub fn check(case: &str, image: &Path, root: &Path, console: &[String]) -> Vec<String> {
     let Some(frames) = expected(case) else {
         return Vec::new();
     };
-    let symbolizer = match Symbolizer::for_image(image, Some(root)) {
-        Ok(s) => s,
-        Err(e) => return vec![e.to_string()],
+    let text = match symbolised(image, root, console) {
+        Ok(t) => t,
+        Err(e) => return vec![e],
     };
-    let text: String = console
-        .iter()
-        .map(|l| format!("{}\n", symbolizer.line(l)))
-        .collect();
     let frames: Vec<(&str, &str)> = frames.iter().map(|(f, p)| (*f, p.as_str())).collect();
     match find_frames(&text, &frames) {
         Ok(_) => Vec::new(),

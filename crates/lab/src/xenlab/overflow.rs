@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use morgana_build::symbolize::{Symbolizer, debug_info_path};
+use morgana_build::symbolize::debug_info_path;
 use morgana_testkit::backtrace::find_frames;
 use object::{Object, ObjectSymbol};
 
@@ -73,14 +73,10 @@ pub fn check(case: &str, image: &Path, root: &Path, console: &[String]) -> Vec<S
     if console.iter().any(|l| l.contains("FAILURE")) {
         errors.push(format!("the recursion ended: {console:?}"));
     }
-    let symbolizer = match Symbolizer::for_image(image, Some(root)) {
-        Ok(s) => s,
-        Err(e) => return vec![e.to_string()],
+    let text = match super::backtrace::symbolised(image, root, console) {
+        Ok(t) => t,
+        Err(e) => return vec![e],
     };
-    let text: String = console
-        .iter()
-        .map(|l| format!("{}\n", symbolizer.line(l)))
-        .collect();
     let call = format!("{FILE}:29");
     let frames = [("stackoverflow_descend", call.as_str()); 3];
     match find_frames(&text, &frames) {
