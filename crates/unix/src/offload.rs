@@ -31,7 +31,7 @@ const GSO_TCPV4: u8 = 1;
 /// Connections whose segments are held back at once; one more sends the others.
 pub const MAX_FLOWS: usize = 8;
 
-const ETH_LEN: usize = 14;
+use morgana_net::ETHERNET_HEADER_LEN as ETH_LEN;
 const IP_LEN: usize = 20;
 /// Where the TCP header starts in a frame without IP options.
 const TCP_AT: usize = ETH_LEN + IP_LEN;

@@ -15,7 +15,7 @@
 
 use crate::offload::{fold, sum16};
 
-const ETH_LEN: usize = 14;
+use morgana_net::ETHERNET_HEADER_LEN as ETH_LEN;
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
 const PROTO_TCP: u8 = 6;
