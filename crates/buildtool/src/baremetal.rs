@@ -7,7 +7,9 @@
 //!   JSON target by its name and content, not its path, so the image does not depend on the
 //!   directory it is built in;
 //! - `RUSTC_BOOTSTRAP=1`, `-Zbuild-std=core,alloc` and `-Zjson-target-spec` are set for that
-//!   one cargo call, and nothing else in the environment changes but the C settings below;
+//!   one cargo call, with [`BUILD_STD_FEATURES`]; release builds get `opt-level = "s"` and
+//!   fat LTO unless the caller's environment sets them; nothing else in the environment
+//!   changes but the C settings below;
 //! - `CC_<target>`, `AR_<target>` and `CFLAGS_<target>` give C code built with the `cc` crate
 //!   freestanding flags that match the image's float mode, and the headers of Morgana's libc;
 //!   `BINDGEN_EXTRA_CLANG_ARGS_<target>` gives bindgen, run by `-sys` crates' build scripts,
@@ -67,6 +69,17 @@ pub const RELEASE_OPT_LEVEL_VAR: &str = "CARGO_PROFILE_RELEASE_OPT_LEVEL";
 /// rarely in its own code, and a smaller image loads faster and touches fewer pages (about a
 /// quarter less text than `3`; see docs/benchmarks.md).
 pub const IMAGE_RELEASE_OPT_LEVEL: &str = "s";
+/// The environment variable that sets the release profile's `lto` for one cargo call.
+pub const RELEASE_LTO_VAR: &str = "CARGO_PROFILE_RELEASE_LTO";
+/// The release `lto` of images: `fat`. An image is one program linked once, so the whole of it
+/// (core and alloc included) is optimised as one module: `hello` strips to a fifth less, and a
+/// clean build takes no longer (the link step of a large image takes a few seconds more).
+pub const IMAGE_RELEASE_LTO: &str = "fat";
+/// The features `-Zbuild-std` builds core and alloc with, in every profile: the `memcpy`
+/// family from compiler-builtins (there is no libc to give them), and core's
+/// `optimize_for_size`, its smaller variants of sorting (merge and heap sort, still
+/// O(n log n)), integer formatting and string searching.
+pub const BUILD_STD_FEATURES: &str = "compiler-builtins-mem,optimize_for_size";
 
 /// One bare-metal target in one float mode.
 #[derive(Debug, Clone, Copy)]
@@ -329,16 +342,18 @@ impl BareMetal {
             .arg("build")
             .arg("--target")
             .arg(&json)
-            .args([
-                "-Zjson-target-spec",
-                "-Zbuild-std=core,alloc",
-                "-Zbuild-std-features=compiler-builtins-mem",
-            ]);
+            .args(["-Zjson-target-spec", "-Zbuild-std=core,alloc"])
+            .arg(format!("-Zbuild-std-features={BUILD_STD_FEATURES}"));
         plan.apply(&mut cmd);
         // Images are optimised for size in release builds unless the caller's environment says
-        // otherwise; the host builds of the same workspace keep the profile's own level.
-        if std::env::var_os(RELEASE_OPT_LEVEL_VAR).is_none() {
-            cmd.env(RELEASE_OPT_LEVEL_VAR, IMAGE_RELEASE_OPT_LEVEL);
+        // otherwise; the host builds of the same workspace keep the profile's own settings.
+        for (var, value) in [
+            (RELEASE_OPT_LEVEL_VAR, IMAGE_RELEASE_OPT_LEVEL),
+            (RELEASE_LTO_VAR, IMAGE_RELEASE_LTO),
+        ] {
+            if std::env::var_os(var).is_none() {
+                cmd.env(var, value);
+            }
         }
         Ok(cmd)
     }
