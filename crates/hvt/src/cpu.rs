@@ -105,14 +105,17 @@ fn gate(handler: u64, ist: u8) -> [u64; 2] {
 // then join the common path, which saves the general registers (for the call stack and for
 // the tender's core file) and passes the whole frame to `on_trap` on an aligned stack.
 //
-// The stubs are STUB_STRIDE bytes apart in one block aligned to its own size, so that the
-// IDT is filled by adding the stride (see `init`): under instruction emulation (KVM-PVM)
-// every boot instruction counts, and splitting 32 addresses into gate fields cost 700.
+// The stubs are STUB_STRIDE bytes apart in one block that does not cross a 64 KiB boundary,
+// so that the IDT is filled by adding the stride (see `init`): under instruction emulation
+// (KVM-PVM) every boot instruction counts, and splitting 32 addresses into gate fields cost
+// 700. The linker script puts the block first in the text, right after the headers, and
+// checks the boundary; aligning it to its own size instead would cost up to 512 bytes of
+// padding in every image.
 macro_rules! trap_stubs {
     ($($vec:literal: $err:literal),* $(,)?) => {
         global_asm!(
             ".pushsection .text.morgana_traps,\"ax\",@progbits",
-            ".balign 512",
+            ".balign 16",
             "morgana_trap_stubs:",
             $(
                 ".balign 16",
@@ -166,11 +169,11 @@ pub fn init() {
     t.tss[25] = 104 << 16; // I/O map base past the end: no I/O bitmap
     [t.gdt[3], t.gdt[4]] = morgana_x86::tss_descriptor(t.tss.as_ptr() as u64);
 
-    // The block of stubs is 32 * 16 bytes aligned to 512, so it never crosses a 64 KiB
-    // boundary: the stubs' addresses differ in their low 16 bits only, and so do their gates'
-    // low words, by the stride.
+    // The block of stubs (32 * 16 bytes) does not cross a 64 KiB boundary (the linker script
+    // checks it): the stubs' addresses differ in their low 16 bits only, and so do their
+    // gates' low words, by the stride.
     let first = (&raw const morgana_trap_stubs) as u64;
-    debug_assert!(first.is_multiple_of(STUB_STRIDE * VECTORS as u64));
+    debug_assert!(first >> 16 == (first + STUB_STRIDE * VECTORS as u64 - 1) >> 16);
     let [first_low, high] = gate(first, 2);
     let mut low = first_low;
     for pair in t.idt.chunks_exact_mut(2) {
