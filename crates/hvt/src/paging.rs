@@ -71,10 +71,13 @@ fn zero(entries: &mut [u64]) {
 pub fn install(mem_size: u64, guard: Range<u64>) {
     let gibs = mem_size.div_ceil(1 << 30) as usize;
     let pages = 4 + gibs;
+    // The message is short on purpose: the condition's own text would be 250 bytes of every
+    // image, for a check that only a wrong `memory::Layout` can fail.
     assert!(
         guard.start.is_multiple_of(PAGE)
             && (guard.end - guard.start) / PAGE >= pages as u64
-            && guard.start / LARGE_PAGE == (guard.end - 1) / LARGE_PAGE
+            && guard.start / LARGE_PAGE == (guard.end - 1) / LARGE_PAGE,
+        "the page tables do not fit the guard"
     );
     // In the guard, page by page: PML4, PDPT, one directory per GiB, the first 2 MiB's table,
     // the guard's 2 MiB's table.
