@@ -17,11 +17,16 @@ pub struct TscScale {
 impl TscScale {
     /// The scale for a TSC of `freq_hz`; `None` for 0 (or a frequency no CPU has).
     pub fn new(freq_hz: u64) -> Option<TscScale> {
-        // 1e9 * 2^64 / freq, then shifted down until it fits 64 bits.
-        let q = (1_000_000_000u128 << 64).checked_div(u128::from(freq_hz))?;
-        let excess = (128 - q.leading_zeros()).saturating_sub(64);
-        let factor = u64::try_from(q >> excess).ok().filter(|&f| f != 0)?;
-        Some(TscScale {
+        // q = 1e9 * 2^64 / freq in two 64-bit halves, then shifted down until it fits 64 bits.
+        const NS_PER_S: u64 = 1_000_000_000;
+        let high = NS_PER_S.checked_div(freq_hz)?;
+        let low = div_wide(NS_PER_S % freq_hz, 0, freq_hz);
+        let excess = u64::BITS - high.leading_zeros();
+        let factor = match excess {
+            0 => low,
+            _ => (high << (64 - excess)) | (low >> excess),
+        };
+        (factor != 0).then_some(TscScale {
             factor,
             shift: 64 - excess,
         })
@@ -32,6 +37,27 @@ impl TscScale {
         let ns = (u128::from(ticks) * u128::from(self.factor)) >> self.shift;
         u64::try_from(ns).unwrap_or(u64::MAX)
     }
+}
+
+/// `(high * 2^64 + low) / divisor`, for `high < divisor` (so the quotient fits 64 bits), by
+/// the CPU's 128-by-64-bit divide. A `u128` division would link compiler-builtins' general
+/// routine, about 250 bytes of every image, for this one division at boot.
+fn div_wide(high: u64, low: u64, divisor: u64) -> u64 {
+    assert!(high < divisor);
+    let quotient: u64;
+    // SAFETY: `div` divides rdx:rax by the operand and touches nothing else but the flags;
+    // `high < divisor` (checked) makes the divisor non-zero and the quotient fit in rax, so
+    // it raises no #DE.
+    unsafe {
+        core::arch::asm!(
+            "div {divisor}",
+            divisor = in(reg) divisor,
+            inout("rax") low => quotient,
+            inout("rdx") high => _,
+            options(pure, nomem, nostack),
+        );
+    }
+    quotient
 }
 
 #[cfg(target_os = "hvt")]
@@ -108,5 +134,28 @@ mod tests {
             TscScale::new(u64::MAX).map(|s| s.ticks_to_ns(u64::MAX) > 0),
             Some(true)
         );
+    }
+
+    #[test]
+    fn the_scale_is_the_exact_128_bit_quotient_shifted_to_64_bits() {
+        for freq in [
+            1u64,
+            3,
+            7,
+            999_999_999,
+            1_000_000_000,
+            2_095_078_000,
+            u64::MAX,
+        ] {
+            let q = (1_000_000_000u128 << 64) / u128::from(freq);
+            let excess = (128 - q.leading_zeros()).saturating_sub(64);
+            let want = TscScale {
+                factor: (q >> excess) as u64,
+                shift: 64 - excess,
+            };
+            assert_eq!(TscScale::new(freq), Some(want), "{freq}");
+        }
+        assert_eq!(div_wide(1, 0, 2), 1 << 63);
+        assert_eq!(div_wide(2, 5, 3), ((2u128 << 64 | 5) / 3) as u64);
     }
 }
