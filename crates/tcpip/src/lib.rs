@@ -78,6 +78,11 @@ pub const BYTES_PER_SOCKET_SLOT: usize =
     core::mem::size_of::<smoltcp::iface::SocketStorage<'static>>();
 
 /// Starts embassy-net with room for `SOCK` sockets, the room taken from the heap.
+///
+/// Never inlined: the temporary socket table below lives in this function's own frame, so only
+/// the size actually chosen takes stack. Inlined into its caller (as LTO does), the frames of
+/// every size would add up there and need 1.3 MB of stack even for the smallest table.
+#[inline(never)]
 fn start<const SOCK: usize, D: NetDevice + 'static>(
     device: D,
     config: &NetConfig,
