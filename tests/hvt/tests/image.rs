@@ -195,3 +195,31 @@ fn inspect_refuses_what_is_not_an_hvt_image() {
     let err = elf::inspect(&host).unwrap_err().to_string();
     assert_eq!(err, "invalid ELF image: no Solo5 ABI note");
 }
+
+/// The size budget (docs/benchmarks.md, "Image size"): stripped with GNU strip, the release
+/// soft-float `hello.hvt` fits in 32 KiB and `noop.hvt` is smaller still. Sizes are exact, not
+/// timings, so a change that grows every image fails here instead of surfacing in a later
+/// benchmark.
+#[test]
+fn hello_and_noop_strip_to_at_most_32_kib() {
+    morgana_testkit::require!(morgana_testkit::Prereq::Tool("strip"));
+    let ws = Workspace::current().expect("workspace");
+    let dir = ws.target_dir().join("image-size-test");
+    std::fs::create_dir_all(&dir).expect("a directory for the stripped copies");
+    let [noop, hello] = ["noop", "hello"].map(|package| {
+        let image = hvt::build_soft(&ws, package, Profile::Release).expect("hvt build");
+        let stripped = dir.join(format!("{package}.hvt"));
+        let status = std::process::Command::new("strip")
+            .arg("-o")
+            .arg(&stripped)
+            .arg(&image)
+            .status()
+            .expect("strip runs");
+        assert!(status.success(), "strip {}: {status}", image.display());
+        std::fs::metadata(&stripped).expect("stripped copy").len()
+    });
+    assert!(
+        hello <= 32 * 1024 && noop < hello,
+        "stripped: hello.hvt {hello} bytes (at most 32,768), noop.hvt {noop} (less than hello)"
+    );
+}
