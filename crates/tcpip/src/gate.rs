@@ -43,6 +43,17 @@
 //! the first connection while the stack resolves the peer's address) reaches the socket that
 //! took the first one: it is let through without taking another, so the count of listening
 //! sockets stays true.
+//!
+//! A client may also reset a connection before completing its handshake: its kernel answers
+//! the SYN-ACK with an RST when the connecting socket is gone (a connect that timed out or was
+//! abandoned), and a SYN scanner makes it do so on purpose. smoltcp then puts the socket that
+//! took the SYN back to listening, while its task still waits in `accept`; so the gate watches
+//! each admitted SYN's handshake and counts the socket as listening again on an RST whose
+//! sequence number is the SYN's plus one (the only one a kernel sends there, and one smoltcp
+//! always accepts). The handshake's last ACK (the same sequence number, no data) ends the
+//! watch: from then on an RST closes the connection instead. Without this, each such reset
+//! hid one listening socket from the gate for good, and after as many as the pool's sockets
+//! the port held every SYN until it expired and served no one again.
 
 use alloc::collections::VecDeque;
 use alloc::rc::Rc;
@@ -52,7 +63,7 @@ use core::task::{Context, Poll, Waker};
 
 use embassy_time::{Duration, Instant};
 use smoltcp::wire::{
-    EthernetFrame, EthernetProtocol, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket,
+    EthernetFrame, EthernetProtocol, IpAddress, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket,
 };
 
 /// How many SYNs are held at most, all ports together, whatever their pools allow.
@@ -69,7 +80,9 @@ pub const HOLD_EXPIRY: Duration = Duration::from_secs(3);
 pub(crate) struct SynGate {
     ports: RefCell<Vec<(u16, Rc<PortGate>)>>,
     /// The connections of the last [`REMEMBERED`] SYNs admitted, oldest first.
-    admitted: RefCell<VecDeque<Syn>>,
+    admitted: RefCell<VecDeque<Admitted>>,
+    /// How many of `admitted` still watch their handshake.
+    watching: Cell<usize>,
     /// SYNs waiting for a listening socket, oldest first.
     held: RefCell<VecDeque<Held>>,
 }
@@ -80,6 +93,14 @@ const REMEMBERED: usize = 256;
 /// A connection request: source address, source port, destination port, and its initial
 /// sequence number (the same in a SYN sent again, another in a new connection from the port).
 type Syn = ([u8; 16], u16, u16, u32);
+
+/// An admitted SYN, and whether its handshake is still watched (neither its last ACK nor an
+/// RST has come).
+#[derive(Debug)]
+struct Admitted {
+    syn: Syn,
+    watching: bool,
+}
 
 /// A held SYN: the latest copy of its frame.
 #[derive(Debug)]
@@ -156,13 +177,19 @@ impl SynGate {
     /// false for a SYN to a gated port that no listening socket can take yet (held, or dropped
     /// beyond the bound).
     pub(crate) fn admit(&self, frame: &[u8], now: impl FnOnce() -> Instant) -> bool {
-        let Some(syn) = syn_of(frame) else {
+        let Some(segment) = segment_of(frame) else {
+            return true;
+        };
+        let Some(syn) = segment.connection_request() else {
+            if self.watching.get() > 0 {
+                self.watch(&segment);
+            }
             return true;
         };
         let Some(gate) = self.gate_of(syn.2) else {
             return true;
         };
-        if self.admitted.borrow().contains(&syn) {
+        if self.admitted.borrow().iter().any(|a| a.syn == syn) {
             return true;
         }
         let now = now();
@@ -237,13 +264,52 @@ impl SynGate {
         self.held.borrow().len()
     }
 
-    /// Remembers an admitted SYN, to let the same one through again.
+    /// Remembers an admitted SYN, to let the same one through again, and watches its
+    /// handshake.
     fn remember(&self, syn: Syn) {
         let mut admitted = self.admitted.borrow_mut();
-        if admitted.len() == REMEMBERED {
-            admitted.pop_front();
+        if admitted.len() == REMEMBERED
+            && admitted.pop_front().is_some_and(|oldest| oldest.watching)
+        {
+            self.watching.set(self.watching.get() - 1);
         }
-        admitted.push_back(syn);
+        admitted.push_back(Admitted {
+            syn,
+            watching: true,
+        });
+        self.watching.set(self.watching.get() + 1);
+    }
+
+    /// Follows the handshake of an admitted SYN that `segment` (from its client, no SYN)
+    /// belongs to: its last ACK ends the watch; an RST before that puts the socket that took
+    /// the SYN back to listening, which the port counts again (see the module documentation).
+    fn watch(&self, segment: &Segment) {
+        let last_ack = segment.ack && !segment.fin && segment.payload_len == 0;
+        if !(segment.rst || last_ack) {
+            return;
+        }
+        let mut admitted = self.admitted.borrow_mut();
+        let Some(i) = admitted.iter().position(|a| {
+            let (source, sport, dport, isn) = a.syn;
+            a.watching
+                && (source, sport, dport) == (segment.source, segment.sport, segment.dport)
+                && segment.seq == isn.wrapping_add(1)
+        }) else {
+            return;
+        };
+        self.watching.set(self.watching.get() - 1);
+        if !segment.rst {
+            admitted[i].watching = false;
+            return;
+        }
+        // Forgotten, so that the same SYN sent again takes a listener like a new one.
+        let Some(reset) = admitted.remove(i) else {
+            return;
+        };
+        drop(admitted);
+        if let Some(gate) = self.gate_of(reset.syn.2) {
+            gate.listening.set(gate.listening.get() + 1);
+        }
     }
 }
 
@@ -279,21 +345,54 @@ impl PortGate {
     }
 }
 
-/// The connection a TCP SYN (without ACK) in an Ethernet frame asks for.
-fn syn_of(frame: &[u8]) -> Option<Syn> {
+/// What the gate reads of a TCP segment from a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Segment {
+    /// The source address (IPv4 as an IPv4-mapped IPv6 address).
+    source: [u8; 16],
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    syn: bool,
+    ack: bool,
+    /// RST, with a correct checksum.
+    rst: bool,
+    fin: bool,
+    /// Bytes of data.
+    payload_len: usize,
+}
+
+impl Segment {
+    /// The connection a SYN without ACK asks for; `None` for any other segment.
+    fn connection_request(&self) -> Option<Syn> {
+        (self.syn && !self.ack).then_some((self.source, self.sport, self.dport, self.seq))
+    }
+}
+
+/// The TCP segment in an Ethernet frame (IPv4 unfragmented, or IPv6 without extension
+/// headers), if it is one.
+fn segment_of(frame: &[u8]) -> Option<Segment> {
     let eth = EthernetFrame::new_checked(frame).ok()?;
-    let (source, protocol, payload) = match eth.ethertype() {
+    let (source, (src, dst), protocol, payload) = match eth.ethertype() {
         EthernetProtocol::Ipv4 => {
             let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
             if ip.frag_offset() != 0 {
                 return None;
             }
-            let src = ip.src_addr().to_ipv6_mapped().octets();
-            (src, ip.next_header(), ip.payload())
+            let (src, dst) = (ip.src_addr(), ip.dst_addr());
+            let addresses = (IpAddress::Ipv4(src), IpAddress::Ipv4(dst));
+            (
+                src.to_ipv6_mapped().octets(),
+                addresses,
+                ip.next_header(),
+                ip.payload(),
+            )
         }
         EthernetProtocol::Ipv6 => {
             let ip = Ipv6Packet::new_checked(eth.payload()).ok()?;
-            (ip.src_addr().octets(), ip.next_header(), ip.payload())
+            let (src, dst) = (ip.src_addr(), ip.dst_addr());
+            let addresses = (IpAddress::Ipv6(src), IpAddress::Ipv6(dst));
+            (src.octets(), addresses, ip.next_header(), ip.payload())
         }
         _ => return None,
     };
@@ -301,190 +400,21 @@ fn syn_of(frame: &[u8]) -> Option<Syn> {
         return None;
     }
     let tcp = TcpPacket::new_checked(payload).ok()?;
-    let isn = tcp.seq_number().0 as u32;
-    (tcp.syn() && !tcp.ack()).then(|| (source, tcp.src_port(), tcp.dst_port(), isn))
+    Some(Segment {
+        source,
+        sport: tcp.src_port(),
+        dport: tcp.dst_port(),
+        seq: tcp.seq_number().0 as u32,
+        syn: tcp.syn(),
+        ack: tcp.ack(),
+        // An RST changes what the gate counts, so it must be one the stack accepts: with its
+        // checksum right (a kernel computes an RST's checksum in full, never leaving it to
+        // an offload).
+        rst: tcp.rst() && tcp.verify_checksum(&src, &dst),
+        fin: tcp.fin(),
+        payload_len: tcp.payload().len(),
+    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An Ethernet frame with an IPv4 TCP segment to port 80 with the given SYN/ACK flags.
-    fn segment(syn: bool, ack: bool) -> Vec<u8> {
-        segment_from(40000, syn, ack)
-    }
-
-    /// [`segment`] from source port `sport`.
-    fn segment_from(sport: u16, syn: bool, ack: bool) -> Vec<u8> {
-        let mut f = alloc::vec![0u8; 14 + 20 + 20];
-        f[12..14].copy_from_slice(&[0x08, 0x00]);
-        let ip = &mut f[14..34];
-        ip[0] = 0x45;
-        ip[2..4].copy_from_slice(&40u16.to_be_bytes());
-        ip[8] = 64;
-        ip[9] = 6;
-        let tcp = &mut f[34..54];
-        tcp[0..2].copy_from_slice(&sport.to_be_bytes());
-        tcp[2..4].copy_from_slice(&80u16.to_be_bytes());
-        tcp[12] = 5 << 4;
-        tcp[13] = (u8::from(syn) << 1) | (u8::from(ack) << 4);
-        f
-    }
-
-    /// A noop-woken context for the pool's side.
-    fn wanting(port: &PortGate) -> Poll<usize> {
-        port.poll_wanting(&mut Context::from_waker(Waker::noop()))
-    }
-
-    const T0: Instant = Instant::from_secs(100);
-
-    /// The source port of the frame `release` gives, or `None`.
-    fn released(gate: &SynGate, now: Instant) -> Option<u16> {
-        let mut rx = [0u8; 1514];
-        let len = gate.release(|| now, &mut rx)?;
-        assert_eq!(len, 54);
-        Some(u16::from_be_bytes([rx[34], rx[35]]))
-    }
-
-    #[test]
-    fn syns_beyond_the_listening_sockets_are_held_and_counted() {
-        let gate = SynGate::default();
-        assert!(gate.admit(&segment(true, false), || T0), "an ungated port");
-        let port = gate.port(80);
-        port.hold_up_to(16);
-        port.listens();
-        assert!(gate.admit(&segment(true, false), || T0));
-        // The same SYN again goes to the socket that took it, without taking another.
-        assert!(gate.admit(&segment(true, false), || T0));
-        assert!(!gate.admit(&segment_from(40001, true, false), || T0));
-        assert!(!gate.admit(&segment_from(40002, true, false), || T0));
-        assert_eq!(gate.held(), 2);
-        // Segments of established connections and SYN-ACKs always pass.
-        assert!(gate.admit(&segment(false, true), || T0));
-        assert!(gate.admit(&segment(true, true), || T0));
-        assert!(gate.admit(&[0u8; 10], || T0));
-        assert_eq!(wanting(&port), Poll::Ready(2));
-        assert_eq!(wanting(&port), Poll::Pending);
-        assert!(Rc::ptr_eq(&port, &gate.port(80)));
-        // Nothing listens: nothing is released.
-        assert_eq!(released(&gate, T0), None);
-        assert_eq!(gate.held(), 2);
-    }
-
-    #[test]
-    fn held_syns_are_released_oldest_first_one_per_listener() {
-        let gate = SynGate::default();
-        let port = gate.port(80);
-        port.hold_up_to(16);
-        for sport in [40001, 40002, 40003] {
-            assert!(!gate.admit(&segment_from(sport, true, false), || T0));
-        }
-        assert_eq!(wanting(&port), Poll::Ready(3));
-        port.listens();
-        port.listens();
-        // A new SYN does not overtake the held ones, and wants a fourth listener.
-        assert!(!gate.admit(&segment_from(40004, true, false), || T0));
-        assert_eq!(wanting(&port), Poll::Ready(1));
-        assert_eq!(released(&gate, T0), Some(40001));
-        assert_eq!(released(&gate, T0), Some(40002));
-        assert_eq!(released(&gate, T0), None, "both listeners taken");
-        port.listens();
-        assert_eq!(released(&gate, T0), Some(40003));
-        port.listens();
-        assert_eq!(released(&gate, T0), Some(40004));
-        assert_eq!(gate.held(), 0);
-        // A released SYN sent again reaches the socket that took it; a new one waits.
-        assert!(gate.admit(&segment_from(40002, true, false), || T0));
-        assert!(!gate.admit(&segment_from(40005, true, false), || T0));
-        assert!(!gate.admit(&segment_from(40006, true, false), || T0));
-        assert_eq!(wanting(&port), Poll::Ready(2));
-        // Two held, three listening: the next one is held behind them, and covered.
-        port.listens();
-        port.listens();
-        port.listens();
-        assert!(!gate.admit(&segment_from(40007, true, false), || T0));
-        assert_eq!(wanting(&port), Poll::Pending);
-        assert_eq!(released(&gate, T0), Some(40005));
-        assert_eq!(released(&gate, T0), Some(40006));
-        assert_eq!(released(&gate, T0), Some(40007));
-        assert_eq!(released(&gate, T0), None);
-    }
-
-    #[test]
-    fn a_held_syn_sent_again_is_held_once_and_wants_one_listener() {
-        let gate = SynGate::default();
-        let port = gate.port(80);
-        port.hold_up_to(16);
-        assert!(!gate.admit(&segment_from(40001, true, false), || T0));
-        assert!(!gate.admit(&segment_from(40002, true, false), || T0));
-        let later = T0 + Duration::from_secs(1);
-        assert!(!gate.admit(&segment_from(40001, true, false), || later));
-        assert_eq!(gate.held(), 2);
-        assert_eq!(wanting(&port), Poll::Ready(2));
-        // Another connection from the same port (another initial sequence number) is another.
-        let mut other = segment_from(40001, true, false);
-        other[38..42].copy_from_slice(&7u32.to_be_bytes());
-        assert!(!gate.admit(&other, || later));
-        assert_eq!(gate.held(), 3);
-        // The copy sent again kept its place.
-        port.listens();
-        assert_eq!(released(&gate, later), Some(40001));
-    }
-
-    #[test]
-    fn syns_beyond_the_bound_are_dropped_and_counted() {
-        let gate = SynGate::default();
-        let port = gate.port(80);
-        port.hold_up_to(3);
-        for sport in 40001..40006 {
-            assert!(!gate.admit(&segment_from(sport, true, false), || T0));
-        }
-        assert_eq!(gate.held(), 3);
-        assert_eq!(wanting(&port), Poll::Ready(5));
-        // Another port's allowance adds to the bound; the whole is capped.
-        let mut other = segment_from(50000, true, false);
-        other[36..38].copy_from_slice(&8080u16.to_be_bytes());
-        gate.port(8080).hold_up_to(1);
-        assert!(!gate.admit(&other, || T0));
-        assert_eq!(gate.held(), 4);
-        port.hold_up_to(usize::MAX);
-        for i in 0..HOLD_MAX {
-            let sport = 1000 + i as u16;
-            assert!(!gate.admit(&segment_from(sport, true, false), || T0));
-        }
-        assert_eq!(gate.held(), HOLD_MAX);
-        // What the module documentation reckons memory with.
-        assert_eq!(core::mem::size_of::<Held>(), 168);
-        // A frame larger than a held copy may be is dropped too.
-        let mut big = segment_from(9, true, false);
-        big.resize(HELD_FRAME_MAX + 1, 0);
-        let gate = SynGate::default();
-        gate.port(80).hold_up_to(16);
-        assert!(!gate.admit(&big, || T0));
-        assert_eq!(gate.held(), 0);
-        // A port whose pool allows none holds none.
-        let gate = SynGate::default();
-        gate.port(80);
-        assert!(!gate.admit(&segment_from(9, true, false), || T0));
-        assert_eq!(gate.held(), 0);
-    }
-
-    #[test]
-    fn held_syns_expire_after_their_latest_copy() {
-        let gate = SynGate::default();
-        let port = gate.port(80);
-        port.hold_up_to(16);
-        assert!(!gate.admit(&segment_from(40001, true, false), || T0));
-        assert!(!gate.admit(&segment_from(40002, true, false), || T0));
-        // 40002's client sends it again, which renews it; 40001's gave up.
-        let t2 = T0 + HOLD_EXPIRY - Duration::from_millis(1);
-        assert!(!gate.admit(&segment_from(40002, true, false), || t2));
-        port.listens();
-        port.listens();
-        assert_eq!(released(&gate, T0 + HOLD_EXPIRY), Some(40002));
-        assert_eq!(released(&gate, T0 + HOLD_EXPIRY), None);
-        assert_eq!(gate.held(), 0);
-        // Its retry, after expiry, is a new request: it takes the listener left.
-        assert!(gate.admit(&segment_from(40001, true, false), || T0 + HOLD_EXPIRY));
-    }
-}
+mod tests;
