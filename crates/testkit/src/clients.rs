@@ -1,10 +1,15 @@
 //! Many TCP clients at once: open `n` connections, hold them all, and run an exchange on each
 //! while all the others stay open, for the tests of how many connections a server holds; or
-//! open them all in one burst.
+//! open them all in one burst. And a half-open handshake, as a SYN scanner makes one.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream};
 use std::time::Duration;
+
+use nix::sys::socket::{
+    AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrIn, sendto, socket,
+};
+use std::os::fd::AsRawFd;
 
 /// How long one connection attempt, or one read, may take: long enough for SYNs a server's
 /// listen backlog dropped to be sent again several times (1 s, 2 s, 4 s, ... apart).
@@ -165,4 +170,52 @@ pub fn http_get(s: &mut TcpStream, path: &str, expected: &[u8]) -> io::Result<bo
     let mut body = vec![0u8; length];
     s.read_exact(&mut body)?;
     Ok(head.starts_with("HTTP/1.1 200 OK\r\n") && body == expected)
+}
+
+/// Sends one TCP SYN from `from` (an address of this host), port `sport`, initial sequence
+/// number `isn`, to `to`, through a raw socket (root only), as a SYN scanner does. No socket
+/// of this host owns the connection, so when the server's SYN-ACK comes the kernel answers it
+/// with an RST whose sequence number is `isn + 1`: the server sees a client reset the
+/// connection in the middle of its handshake.
+pub fn syn_without_socket(
+    from: Ipv4Addr,
+    sport: u16,
+    isn: u32,
+    to: SocketAddrV4,
+) -> io::Result<()> {
+    let mut tcp = [0u8; 20];
+    tcp[0..2].copy_from_slice(&sport.to_be_bytes());
+    tcp[2..4].copy_from_slice(&to.port().to_be_bytes());
+    tcp[4..8].copy_from_slice(&isn.to_be_bytes());
+    tcp[12] = 5 << 4; // header length: 5 words, no options
+    tcp[13] = 0x02; // SYN
+    tcp[14..16].copy_from_slice(&64240u16.to_be_bytes()); // window
+    // The checksum covers the IPv4 pseudo-header (addresses, protocol 6, length) and the
+    // header, in 16-bit ones' complement.
+    let mut pseudo = Vec::with_capacity(32);
+    pseudo.extend_from_slice(&from.octets());
+    pseudo.extend_from_slice(&to.ip().octets());
+    pseudo.extend_from_slice(&[0, 6, 0, tcp.len() as u8]);
+    pseudo.extend_from_slice(&tcp);
+    let mut sum: u32 = pseudo
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    tcp[16..18].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+    let fd = socket(
+        AddressFamily::Inet,
+        SockType::Raw,
+        SockFlag::empty(),
+        SockProtocol::Tcp,
+    )?;
+    sendto(
+        fd.as_raw_fd(),
+        &tcp,
+        &SockaddrIn::from(to),
+        MsgFlags::empty(),
+    )?;
+    Ok(())
 }

@@ -14,14 +14,23 @@ const MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x77, 0x00, 0x02];
 const BASE: &str = "http://10.77.0.2";
 
 fn start(ns: &Netns) -> Process {
+    start_with(ns, &[])
+}
+
+/// [`start`] with more arguments for the server.
+fn start_with(ns: &Netns, args: &[&str]) -> Process {
     ns.add_tap("tap0", 1500, Some("10.77.0.1/24"));
-    let mut p = Process::start(ns.command(EXE).args([
-        "--net:service=tap0",
-        "--net-mac:service=02:00:00:77:00:02",
-        "--",
-        "--ipv4=10.77.0.2/24",
-        "--idle-timeout=5",
-    ]));
+    let mut p = Process::start(
+        ns.command(EXE)
+            .args([
+                "--net:service=tap0",
+                "--net-mac:service=02:00:00:77:00:02",
+                "--",
+                "--ipv4=10.77.0.2/24",
+                "--idle-timeout=5",
+            ])
+            .args(args),
+    );
     let line = p.wait_for_line("http-server:", Duration::from_secs(10));
     assert_eq!(line, "http-server: 3 files, port 80");
     p
@@ -180,5 +189,67 @@ fn a_burst_of_64_connections_is_answered_without_any_syn_sent_again() {
     let after = ns.stack_counter("TcpExtTCPSynRetrans");
     assert_eq!(ok, 64, "connections answered 200 with index.html");
     assert_eq!(after - before, 0, "SYNs the clients had to send again");
+    assert!(server.is_running());
+}
+
+/// A client that resets a connection in the middle of its handshake (its kernel answers the
+/// SYN-ACK with an RST, as with a SYN scanner or an abandoned connect) leaves the socket that
+/// took its SYN listening again, and the server must count it so. Before, each such reset hid
+/// one listening socket from the server's SYN gate for good: with one connection and one
+/// waiting allowed (two sockets), two of them left it holding every later SYN until it expired,
+/// and it served no one again.
+#[test]
+fn handshakes_reset_by_their_clients_leave_the_server_serving() {
+    require!(Prereq::Tap);
+    let ns = Netns::new("httprst");
+    let mut server = start_with(&ns, &["--max-connections=1", "--backlog=1"]);
+    let index = htdocs("index.html");
+    let addr: std::net::SocketAddr = "10.77.0.2:80".parse().unwrap();
+    let get = move || {
+        let index = index.clone();
+        move || -> std::io::Result<bool> {
+            let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
+            s.set_read_timeout(Some(Duration::from_secs(10)))?;
+            morgana_testkit::clients::http_get(&mut s, "/", &index)
+        }
+    };
+    // One request first: the first SYN-ACK may wait while the stack resolves our address.
+    let warmed = ns.enter(get());
+    assert!(matches!(warmed, Ok(true)), "{warmed:?}");
+
+    let resets = ns.stack_counter("TcpOutRsts");
+    for i in 0..4u16 {
+        let to = std::net::SocketAddrV4::new([10, 77, 0, 2].into(), 80);
+        let sent = ns.enter(move || {
+            morgana_testkit::clients::syn_without_socket(
+                [10, 77, 0, 1].into(),
+                41000 + i,
+                0x1000_0000 * u32::from(i + 1),
+                to,
+            )
+        });
+        assert!(sent.is_ok(), "raw SYN {i}: {sent:?}");
+        // The kernel's RST to the server's SYN-ACK.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while ns.stack_counter("TcpOutRsts") < resets + u64::from(i) + 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no RST for handshake {i}: the server sent no SYN-ACK to answer"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    let retries = ns.stack_counter("TcpExtTCPSynRetrans");
+    let served = ns.enter(get());
+    assert!(
+        matches!(served, Ok(true)),
+        "after 4 reset handshakes: {served:?}"
+    );
+    assert_eq!(
+        ns.stack_counter("TcpExtTCPSynRetrans") - retries,
+        0,
+        "SYNs the client had to send again"
+    );
     assert!(server.is_running());
 }
