@@ -53,7 +53,10 @@
 //! always accepts). The handshake's last ACK (the same sequence number, no data) ends the
 //! watch: from then on an RST closes the connection instead. Without this, each such reset
 //! hid one listening socket from the gate for good, and after as many as the pool's sockets
-//! the port held every SYN until it expired and served no one again.
+//! the port held every SYN until it expired and served no one again. A client that neither
+//! answers nor resets is given up by its socket after
+//! [`HANDSHAKE_TIMEOUT`](crate::HANDSHAKE_TIMEOUT), and its task listens again; the gate stops
+//! watching a little before ([`WATCH_LIMIT`]).
 
 use alloc::collections::VecDeque;
 use alloc::rc::Rc;
@@ -100,7 +103,16 @@ type Syn = ([u8; 16], u16, u16, u32);
 struct Admitted {
     syn: Syn,
     watching: bool,
+    /// When it was admitted.
+    since: Instant,
 }
+
+/// How long a handshake is watched: a little less than the socket waits for it
+/// ([`HANDSHAKE_TIMEOUT`](crate::HANDSHAKE_TIMEOUT)), after which the socket listens again and
+/// its task counts it so. Forgetting the handshake first means that a SYN sent again at the
+/// edge is taken as a new connection and an RST is not counted: at worst one listener more,
+/// never one counted that does not listen.
+const WATCH_LIMIT: Duration = Duration::from_secs(crate::socket::HANDSHAKE_TIMEOUT.as_secs() - 1);
 
 /// A held SYN: the latest copy of its frame.
 #[derive(Debug)]
@@ -182,17 +194,17 @@ impl SynGate {
         };
         let Some(syn) = segment.connection_request() else {
             if self.watching.get() > 0 {
-                self.watch(&segment);
+                self.watch(&segment, now);
             }
             return true;
         };
         let Some(gate) = self.gate_of(syn.2) else {
             return true;
         };
-        if self.admitted.borrow().iter().any(|a| a.syn == syn) {
+        let now = now();
+        if self.admitted_before(syn, now) {
             return true;
         }
-        let now = now();
         let mut held = self.held.borrow_mut();
         expire(&mut held, now);
         if let Some(h) = held.iter_mut().find(|h| h.syn == syn) {
@@ -204,7 +216,7 @@ impl SynGate {
         let listening = gate.listening.get();
         if ahead == 0 && listening > 0 {
             gate.listening.set(listening - 1);
-            self.remember(syn);
+            self.remember(syn, now);
             return true;
         }
         if held.len() < self.bound()
@@ -230,7 +242,8 @@ impl SynGate {
         if held.is_empty() {
             return None;
         }
-        expire(&mut held, now());
+        let now = now();
+        expire(&mut held, now);
         let (i, gate) = held.iter().enumerate().find_map(|(i, h)| {
             let gate = self.gate_of(h.syn.2)?;
             (gate.listening.get() > 0).then_some((i, gate))
@@ -244,7 +257,7 @@ impl SynGate {
         let slot = into.get_mut(..len)?;
         slot.copy_from_slice(h.frame());
         gate.listening.set(gate.listening.get() - 1);
-        self.remember(h.syn);
+        self.remember(h.syn, now);
         Some(len)
     }
 
@@ -264,9 +277,25 @@ impl SynGate {
         self.held.borrow().len()
     }
 
-    /// Remembers an admitted SYN, to let the same one through again, and watches its
+    /// Whether `syn` was admitted already and its socket still has it at `now`: then it goes
+    /// to that socket again and takes no listener. A SYN whose handshake outlived
+    /// [`WATCH_LIMIT`] is forgotten instead, as its socket gives it up.
+    fn admitted_before(&self, syn: Syn, now: Instant) -> bool {
+        let mut admitted = self.admitted.borrow_mut();
+        let Some(i) = admitted.iter().position(|a| a.syn == syn) else {
+            return false;
+        };
+        if !admitted[i].watching || now.saturating_duration_since(admitted[i].since) < WATCH_LIMIT {
+            return true;
+        }
+        admitted.remove(i);
+        self.watching.set(self.watching.get() - 1);
+        false
+    }
+
+    /// Remembers a SYN admitted at `now`, to let the same one through again, and watches its
     /// handshake.
-    fn remember(&self, syn: Syn) {
+    fn remember(&self, syn: Syn, now: Instant) {
         let mut admitted = self.admitted.borrow_mut();
         if admitted.len() == REMEMBERED
             && admitted.pop_front().is_some_and(|oldest| oldest.watching)
@@ -276,14 +305,16 @@ impl SynGate {
         admitted.push_back(Admitted {
             syn,
             watching: true,
+            since: now,
         });
         self.watching.set(self.watching.get() + 1);
     }
 
     /// Follows the handshake of an admitted SYN that `segment` (from its client, no SYN)
-    /// belongs to: its last ACK ends the watch; an RST before that puts the socket that took
-    /// the SYN back to listening, which the port counts again (see the module documentation).
-    fn watch(&self, segment: &Segment) {
+    /// belongs to: its last ACK ends the watch; an RST before that (and within
+    /// [`WATCH_LIMIT`] at `now()`) puts the socket that took the SYN back to listening, which
+    /// the port counts again (see the module documentation).
+    fn watch(&self, segment: &Segment, now: impl FnOnce() -> Instant) {
         let last_ack = segment.ack && !segment.fin && segment.payload_len == 0;
         if !(segment.rst || last_ack) {
             return;
@@ -307,6 +338,9 @@ impl SynGate {
             return;
         };
         drop(admitted);
+        if now().saturating_duration_since(reset.since) >= WATCH_LIMIT {
+            return;
+        }
         if let Some(gate) = self.gate_of(reset.syn.2) {
             gate.listening.set(gate.listening.get() + 1);
         }

@@ -58,7 +58,9 @@ pub use embassy_net::{
 pub use embedded_io_async;
 use gate::SynGate;
 pub use serve::{ConnectionLimits, Service};
-pub use socket::{BULK_BUFFER_SIZE, SocketBuffers, SocketError, TcpListener, TcpStream};
+pub use socket::{
+    BULK_BUFFER_SIZE, HANDSHAKE_TIMEOUT, SocketBuffers, SocketError, TcpListener, TcpStream,
+};
 
 use embassy_executor::{SpawnError, Spawner};
 use embassy_net::StackResources;

@@ -38,7 +38,7 @@ use embassy_time::Duration;
 use morgana_rt::args::{ArgError, BootArgs};
 
 use crate::gate::PortGate;
-use crate::socket::{SocketBuffers, TcpListener, TcpStream};
+use crate::socket::{SocketBuffers, SocketError, TcpListener, TcpStream};
 use crate::{BYTES_PER_SOCKET_SLOT, Error, Stack};
 
 /// Connections served at once unless `--max-connections` says otherwise (and the heap allows).
@@ -261,6 +261,14 @@ async fn worker<S: Service>(pool: &'static Pool<S>) {
                 Box::pin(pool.service.serve(&mut stream)).await;
                 pool.serving.give();
                 stream.close_gracefully(CLOSE_TIMEOUT).await;
+            }
+            // A handshake that timed out, or a connection reset before it was served: the
+            // client is gone, which is no fault of the server's.
+            Err(SocketError::Reset) => {
+                log::debug!(
+                    "port {}: a connection ended before it was served",
+                    pool.listener.port()
+                )
             }
             Err(e) => log::warn!("port {}: accept failed: {e}", pool.listener.port()),
         }

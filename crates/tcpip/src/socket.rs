@@ -104,6 +104,17 @@ impl SocketBuffers {
     }
 }
 
+/// How long a connection's handshake may take on the direct stack, from the client's SYN to its
+/// last ACK, before the socket gives it up: [`TcpListener::accept`] then returns
+/// [`SocketError::Reset`] and the socket can listen again.
+///
+/// smoltcp sets no limit of its own, so a SYN whose client was gone (it gave up, or never
+/// existed: a flood with forged source addresses) kept its socket in SYN-RECEIVED for good,
+/// one listener fewer each time. A client that is there answers the SYN-ACK within a round
+/// trip; if the SYN-ACK is lost it sends its SYN again (Linux: 1, 3, 7 and 15 s after the
+/// first), and a SYN after this time is taken as a new connection.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// A TCP port being listened on. Clones share it: a pool of tasks accepts on one listener.
 #[derive(Clone)]
 pub struct TcpListener {
@@ -132,7 +143,8 @@ impl TcpListener {
         self.port
     }
 
-    /// Waits for the next connection. The direct stack uses `buffers` for it.
+    /// Waits for the next connection. The direct stack uses `buffers` for it; a handshake
+    /// that does not end within [`HANDSHAKE_TIMEOUT`] there is [`SocketError::Reset`].
     pub async fn accept<'b>(
         &self,
         buffers: &'b mut SocketBuffers,
@@ -140,12 +152,22 @@ impl TcpListener {
         match &self.inner {
             ListenerInner::Direct(net) => {
                 let mut socket = TcpSocket::new(*net, &mut buffers.rx, &mut buffers.tx);
+                // smoltcp's timeout counts from the peer's last segment, and only once there is
+                // a peer: not while the socket listens.
+                socket.set_timeout(Some(HANDSHAKE_TIMEOUT));
                 socket.accept(self.port).await.map_err(|e| match e {
                     tcp::AcceptError::ConnectionReset => SocketError::Reset,
                     tcp::AcceptError::InvalidState | tcp::AcceptError::InvalidPort => {
                         SocketError::InvalidState
                     }
                 })?;
+                // Closed: the handshake timed out (or the connection was reset before this
+                // task ran); nothing to serve.
+                if socket.state() == tcp::State::Closed {
+                    return Err(SocketError::Reset);
+                }
+                // From here the application decides how long a connection may stay quiet.
+                socket.set_timeout(None);
                 Ok(TcpStream {
                     inner: StreamInner::Direct(socket),
                 })

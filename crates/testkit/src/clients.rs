@@ -172,11 +172,15 @@ pub fn http_get(s: &mut TcpStream, path: &str, expected: &[u8]) -> io::Result<bo
     Ok(head.starts_with("HTTP/1.1 200 OK\r\n") && body == expected)
 }
 
-/// Sends one TCP SYN from `from` (an address of this host), port `sport`, initial sequence
-/// number `isn`, to `to`, through a raw socket (root only), as a SYN scanner does. No socket
-/// of this host owns the connection, so when the server's SYN-ACK comes the kernel answers it
-/// with an RST whose sequence number is `isn + 1`: the server sees a client reset the
-/// connection in the middle of its handshake.
+/// Sends one TCP SYN from `from`, port `sport`, initial sequence number `isn`, to `to`, through
+/// a raw socket that writes the IPv4 header too (root only), as a SYN scanner or a flood
+/// does.
+///
+/// - With `from` an address of this host, no socket here owns the connection, so when the
+///   server's SYN-ACK comes the kernel answers it with an RST whose sequence number is
+///   `isn + 1`: the server sees a client reset the connection in the middle of its handshake.
+/// - With `from` an address no host has (a forged source), nothing ever answers the server:
+///   the handshake stays half open until the server gives it up.
 pub fn syn_without_socket(
     from: Ipv4Addr,
     sport: u16,
@@ -190,32 +194,46 @@ pub fn syn_without_socket(
     tcp[12] = 5 << 4; // header length: 5 words, no options
     tcp[13] = 0x02; // SYN
     tcp[14..16].copy_from_slice(&64240u16.to_be_bytes()); // window
-    // The checksum covers the IPv4 pseudo-header (addresses, protocol 6, length) and the
-    // header, in 16-bit ones' complement.
     let mut pseudo = Vec::with_capacity(32);
     pseudo.extend_from_slice(&from.octets());
     pseudo.extend_from_slice(&to.ip().octets());
     pseudo.extend_from_slice(&[0, 6, 0, tcp.len() as u8]);
     pseudo.extend_from_slice(&tcp);
-    let mut sum: u32 = pseudo
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    tcp[16..18].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+    tcp[16..18].copy_from_slice(&internet_checksum(&pseudo).to_be_bytes());
+
+    let mut packet = [0u8; 40];
+    packet[0] = 0x45; // IPv4, 5-word header
+    packet[2..4].copy_from_slice(&40u16.to_be_bytes());
+    packet[8] = 64; // TTL
+    packet[9] = 6; // TCP
+    packet[12..16].copy_from_slice(&from.octets());
+    packet[16..20].copy_from_slice(&to.ip().octets());
+    let header_sum = internet_checksum(&packet[..20]);
+    packet[10..12].copy_from_slice(&header_sum.to_be_bytes());
+    packet[20..].copy_from_slice(&tcp);
     let fd = socket(
         AddressFamily::Inet,
         SockType::Raw,
         SockFlag::empty(),
-        SockProtocol::Tcp,
+        SockProtocol::Raw,
     )?;
     sendto(
         fd.as_raw_fd(),
-        &tcp,
+        &packet,
         &SockaddrIn::from(to),
         MsgFlags::empty(),
     )?;
     Ok(())
+}
+
+/// The 16-bit ones' complement checksum of IP and TCP headers, over `bytes` (even length).
+fn internet_checksum(bytes: &[u8]) -> u16 {
+    let mut sum: u32 = bytes
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], w.get(1).copied().unwrap_or(0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
 }

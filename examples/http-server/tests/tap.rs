@@ -253,3 +253,50 @@ fn handshakes_reset_by_their_clients_leave_the_server_serving() {
     );
     assert!(server.is_running());
 }
+
+/// SYNs from forged addresses (a SYN flood) leave handshakes that nobody completes. Each held
+/// a socket in SYN-RECEIVED for good: two of them left `--max-connections=1 --backlog=1` (two
+/// sockets) unable to serve anyone again. The server now gives a handshake up after
+/// `HANDSHAKE_TIMEOUT` (20 s) and serves the client that was waiting.
+#[test]
+fn half_open_handshakes_from_forged_addresses_are_given_up_and_the_waiting_client_served() {
+    require!(Prereq::Tap);
+    let ns = Netns::new("httpflood");
+    let mut server = start_with(&ns, &["--max-connections=1", "--backlog=1"]);
+    let index = htdocs("index.html");
+    let addr: std::net::SocketAddr = "10.77.0.2:80".parse().unwrap();
+    let get = move |patience: Duration| {
+        let index = index.clone();
+        move || -> std::io::Result<bool> {
+            let mut s = std::net::TcpStream::connect_timeout(&addr, patience)?;
+            s.set_read_timeout(Some(Duration::from_secs(10)))?;
+            morgana_testkit::clients::http_get(&mut s, "/", &index)
+        }
+    };
+    let warmed = ns.enter(get(Duration::from_secs(10)));
+    assert!(matches!(warmed, Ok(true)), "{warmed:?}");
+
+    // Two SYNs from addresses of the tap's network that no host has: nothing answers the
+    // SYN-ACKs, and both sockets wait in SYN-RECEIVED.
+    for i in 0..2u8 {
+        let to = std::net::SocketAddrV4::new([10, 77, 0, 2].into(), 80);
+        let sent = ns.enter(move || {
+            morgana_testkit::clients::syn_without_socket([10, 77, 0, 50 + i].into(), 42000, 7, to)
+        });
+        assert!(sent.is_ok(), "forged SYN {i}: {sent:?}");
+    }
+    // Both sockets are taken: a client now waits (this proves the two handshakes hold them).
+    let refused = ns.enter(get(Duration::from_secs(3)));
+    assert!(
+        matches!(&refused, Err(e) if e.kind() == std::io::ErrorKind::TimedOut),
+        "a connection while both sockets wait for their handshakes: {refused:?}"
+    );
+    // Within 20 s of the forged SYNs the handshakes are given up, and a client that keeps
+    // trying (its SYN sent again 1, 3, 7, 15 and 31 s after the first) is served.
+    let served = ns.enter(get(morgana_testkit::clients::PATIENCE));
+    assert!(
+        matches!(served, Ok(true)),
+        "after the handshakes' timeout: {served:?}"
+    );
+    assert!(server.is_running());
+}

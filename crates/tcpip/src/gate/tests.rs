@@ -281,3 +281,37 @@ fn handshakes_pushed_out_of_the_remembered_ones_are_no_longer_watched() {
         "the released SYN's handshake too"
     );
 }
+
+#[test]
+fn a_handshake_is_watched_a_little_less_long_than_its_socket_waits_for_it() {
+    assert!(WATCH_LIMIT < crate::HANDSHAKE_TIMEOUT);
+    let late = T0 + WATCH_LIMIT;
+    // An RST after the watch: the socket may have given the handshake up already.
+    let gate = SynGate::default();
+    let port = gate.port(80);
+    port.hold_up_to(16);
+    port.listens();
+    assert!(gate.admit(&segment(true, false), || T0));
+    assert!(gate.admit(&client_segment(40000, RST, 1, 0, false), || late));
+    assert!(!gate.admit(&segment_from(40001, true, false), || late));
+    assert_eq!(gate.watching.get(), 0);
+    // The same SYN sent again after the watch is a new connection: it takes a listener.
+    let gate = SynGate::default();
+    let port = gate.port(80);
+    port.hold_up_to(16);
+    port.listens();
+    port.listens();
+    assert!(gate.admit(&segment(true, false), || T0));
+    assert!(gate.admit(&segment(true, false), || late - Duration::from_millis(1)));
+    assert_eq!(
+        gate.watching.get(),
+        1,
+        "within the watch: the same connection"
+    );
+    assert!(gate.admit(&segment(true, false), || late));
+    assert_eq!(gate.watching.get(), 1);
+    assert!(
+        !gate.admit(&segment_from(40001, true, false), || late),
+        "both listeners taken"
+    );
+}
