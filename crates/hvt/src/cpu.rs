@@ -129,6 +129,9 @@ macro_rules! trap_stubs {
             "push rax", "push rbx", "push rcx", "push rdx", "push rsi", "push rdi", "push rbp",
             "push r8", "push r9", "push r10", "push r11", "push r12", "push r13", "push r14",
             "push r15",
+            // Rust code may assume the direction flag clear (the ABI's rule); the trapped code
+            // may have had it set (a backward copy), and the report copies with `rep movsb`.
+            "cld",
             "mov rdi, rsp",
             "and rsp, -16",
             "call {handler}",

@@ -57,6 +57,9 @@ core::arch::global_asm!(
     .endr
 
 morgana_trap_common:
+    # Rust code may assume the direction flag clear (the ABI's rule); the trapped code may
+    # have had it set (a backward copy).
+    cld
     movq %rsp, %rdi
     movq %cr2, %rsi
     movq %rbp, %rdx
