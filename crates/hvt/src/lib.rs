@@ -48,7 +48,7 @@ pub mod devices;
 pub mod hypercall;
 #[cfg(target_os = "hvt")]
 pub mod net;
-#[cfg(target_os = "hvt")]
+/// Built for the host too, for its unit tests; `install` only runs in a guest.
 pub mod paging;
 
 #[cfg(target_os = "hvt")]

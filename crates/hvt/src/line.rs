@@ -28,25 +28,14 @@ impl LineBuf {
         line
     }
 
-    /// Appends `bytes`. Inlined so that a literal's length is known where it is pushed:
-    /// the copy then becomes a few moves instead of a `memcpy` call.
-    #[inline(always)]
+    /// Appends `bytes`, or as much of them as fits.
     pub fn push_bytes(&mut self, bytes: &[u8]) {
         // One byte is kept for the newline.
         let room = self.buf.len() - 1 - self.len;
         let n = bytes.len().min(room);
-        let text = &mut self.buf[..LEN - 1];
-        if let Some(dest) = text.get_mut(self.len..self.len + bytes.len()) {
-            // The whole of it fits: a copy whose length is the literal's, which the compiler
-            // makes a few moves instead of a `memcpy` call.
-            // SAFETY: `dest` and `bytes` have the same length, and `dest` borrows `self`
-            // mutably, so the two cannot overlap. (`copy_from_slice` stays an out-of-line call
-            // at this optimisation level.)
-            unsafe {
-                core::ptr::copy_nonoverlapping(bytes.as_ptr(), dest.as_mut_ptr(), bytes.len())
-            };
-        } else {
-            self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        if let (Some(dest), Some(src)) = (self.buf.get_mut(self.len..self.len + n), bytes.get(..n))
+        {
+            copy(dest, src);
         }
         self.len += n;
     }
@@ -98,13 +87,13 @@ impl LineBuf {
         for _ in kept..count {
             next();
         }
-        let start = self.len;
-        let mut i = start + kept;
-        while i > start {
-            i -= 1;
-            self.buf[i] = next();
+        // One bounds check for the whole number, none a digit.
+        if let Some(digits) = self.buf.get_mut(self.len..self.len + kept) {
+            for digit in digits.iter_mut().rev() {
+                *digit = next();
+            }
         }
-        self.len = start + kept;
+        self.len += kept;
     }
 
     /// Ends the line with a newline and returns all of it, prefix included.
@@ -116,6 +105,25 @@ impl LineBuf {
     /// The text after the `Solo5: ` prefix.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[7..self.len]
+    }
+}
+
+/// Copies `src` into `dest` (the same length) with one `rep movsb`: under instruction
+/// emulation (KVM-PVM) a `memcpy` call of a few bytes costs about 35 instructions, and a line
+/// is made of such pieces.
+fn copy(dest: &mut [u8], src: &[u8]) {
+    let n = dest.len().min(src.len());
+    // SAFETY: `rep movsb` copies `rcx` = `n` bytes from `rsi` to `rdi`, upwards (DF is clear:
+    // the ABI's rule, which the trap entry restores too); `n` is within both slices, and
+    // `dest` is borrowed mutably, so the two do not overlap.
+    unsafe {
+        core::arch::asm!(
+            "rep movsb",
+            inout("rcx") n => _,
+            inout("rsi") src.as_ptr() => _,
+            inout("rdi") dest.as_mut_ptr() => _,
+            options(nostack, preserves_flags),
+        );
     }
 }
 
