@@ -41,9 +41,13 @@ fn index_html() -> Vec<u8> {
 /// interrupts it as Ctrl-C would (SIGINT to every process of the namespace), checks that the
 /// run ends with `interrupted_status` (the unikernel's, passed on) and that the tap went.
 fn serve_on_tap(ns: &Netns, args: &[&str], boot_limit: Duration, interrupted_status: i32) {
-    let mut cmd = ns.command(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    // With SIGINT at its default action, as Ctrl-C finds it in a terminal, even when the tests
+    // were started in the background by a script (which makes them inherit SIGINT ignored).
+    let mut cmd = ns.command("env");
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     cmd.current_dir(workspace().root)
+        .arg("--default-signal=INT")
+        .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args(["xtask", "run"])
         .args(args)
         .args(["--tap", "--", "--", "--port=8080"]);

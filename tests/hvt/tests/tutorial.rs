@@ -128,10 +128,17 @@ fn run_block(ns: &Netns, steps: &[Step]) {
                 background: true,
                 output,
             } => {
-                let mut cmd = ns.command("bash");
+                // With SIGINT at its default action, as in an interactive shell, so that
+                // `kill %1` ends it even when the tests themselves were started in the
+                // background by a script (which makes them inherit SIGINT ignored).
+                let mut cmd = ns.command("env");
                 std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-                cmd.current_dir(root())
-                    .args(["-c", &format!("exec {command}")]);
+                cmd.current_dir(root()).args([
+                    "--default-signal=INT",
+                    "bash",
+                    "-c",
+                    &format!("exec {command}"),
+                ]);
                 let mut job = Job(Process::start(&mut cmd));
                 for want in output {
                     let line = loop {
