@@ -21,12 +21,13 @@ struct Run(Process);
 
 impl Drop for Run {
     fn drop(&mut self) {
-        if self.0.is_running() {
-            let group = format!("-{}", self.0.pid());
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", "--", &group])
-                .output();
-        }
+        // Whether or not the leader still runs: the group outlives a leader that ended first
+        // (as cargo may on SIGINT) while its unikernel runs on, and the id of a group is not
+        // given to another while the group has members.
+        let group = format!("-{}", self.0.pid());
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .output();
     }
 }
 
