@@ -36,6 +36,18 @@ fn start_with(ns: &Netns, args: &[&str]) -> Process {
     p
 }
 
+/// One `GET /` on a new connection from inside `ns`, connected within `patience`: true for a
+/// 200 with index.html.
+fn get_index(ns: &Netns, patience: Duration) -> std::io::Result<bool> {
+    let index = htdocs("index.html");
+    ns.enter(move || {
+        let addr = std::net::SocketAddr::from(([10, 77, 0, 2], 80));
+        let mut s = std::net::TcpStream::connect_timeout(&addr, patience)?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        morgana_testkit::clients::http_get(&mut s, "/", &index)
+    })
+}
+
 /// Runs curl inside the namespace; returns (exit status, stdout).
 fn curl(ns: &Netns, args: &[&str]) -> (i32, Vec<u8>) {
     let mut full = vec!["-s", "-m", "10"];
@@ -172,11 +184,7 @@ fn a_burst_of_64_connections_is_answered_without_any_syn_sent_again() {
     let index = htdocs("index.html");
     let addr: std::net::SocketAddr = "10.77.0.2:80".parse().unwrap();
     // One request first: the first SYN-ACK may wait while the stack resolves our address.
-    let warm = index.clone();
-    let warmed = ns.enter(move || {
-        let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
-        morgana_testkit::clients::http_get(&mut s, "/", &warm)
-    });
+    let warmed = get_index(&ns, Duration::from_secs(10));
     assert!(matches!(warmed, Ok(true)), "{warmed:?}");
     let before = ns.stack_counter("TcpExtTCPSynRetrans");
     // 64 at once against 16 listening sockets: the SYNs beyond them are held until listeners
@@ -203,18 +211,8 @@ fn handshakes_reset_by_their_clients_leave_the_server_serving() {
     require!(Prereq::Tap);
     let ns = Netns::new("httprst");
     let mut server = start_with(&ns, &["--max-connections=1", "--backlog=1"]);
-    let index = htdocs("index.html");
-    let addr: std::net::SocketAddr = "10.77.0.2:80".parse().unwrap();
-    let get = move || {
-        let index = index.clone();
-        move || -> std::io::Result<bool> {
-            let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
-            s.set_read_timeout(Some(Duration::from_secs(10)))?;
-            morgana_testkit::clients::http_get(&mut s, "/", &index)
-        }
-    };
     // One request first: the first SYN-ACK may wait while the stack resolves our address.
-    let warmed = ns.enter(get());
+    let warmed = get_index(&ns, Duration::from_secs(10));
     assert!(matches!(warmed, Ok(true)), "{warmed:?}");
 
     let resets = ns.stack_counter("TcpOutRsts");
@@ -241,7 +239,7 @@ fn handshakes_reset_by_their_clients_leave_the_server_serving() {
     }
 
     let retries = ns.stack_counter("TcpExtTCPSynRetrans");
-    let served = ns.enter(get());
+    let served = get_index(&ns, Duration::from_secs(10));
     assert!(
         matches!(served, Ok(true)),
         "after 4 reset handshakes: {served:?}"
@@ -263,17 +261,7 @@ fn half_open_handshakes_from_forged_addresses_are_given_up_and_the_waiting_clien
     require!(Prereq::Tap);
     let ns = Netns::new("httpflood");
     let mut server = start_with(&ns, &["--max-connections=1", "--backlog=1"]);
-    let index = htdocs("index.html");
-    let addr: std::net::SocketAddr = "10.77.0.2:80".parse().unwrap();
-    let get = move |patience: Duration| {
-        let index = index.clone();
-        move || -> std::io::Result<bool> {
-            let mut s = std::net::TcpStream::connect_timeout(&addr, patience)?;
-            s.set_read_timeout(Some(Duration::from_secs(10)))?;
-            morgana_testkit::clients::http_get(&mut s, "/", &index)
-        }
-    };
-    let warmed = ns.enter(get(Duration::from_secs(10)));
+    let warmed = get_index(&ns, Duration::from_secs(10));
     assert!(matches!(warmed, Ok(true)), "{warmed:?}");
 
     // Two SYNs from addresses of the tap's network that no host has: nothing answers the
@@ -286,14 +274,14 @@ fn half_open_handshakes_from_forged_addresses_are_given_up_and_the_waiting_clien
         assert!(sent.is_ok(), "forged SYN {i}: {sent:?}");
     }
     // Both sockets are taken: a client now waits (this proves the two handshakes hold them).
-    let refused = ns.enter(get(Duration::from_secs(3)));
+    let refused = get_index(&ns, Duration::from_secs(3));
     assert!(
         matches!(&refused, Err(e) if e.kind() == std::io::ErrorKind::TimedOut),
         "a connection while both sockets wait for their handshakes: {refused:?}"
     );
     // Within 20 s of the forged SYNs the handshakes are given up, and a client that keeps
     // trying (its SYN sent again 1, 3, 7, 15 and 31 s after the first) is served.
-    let served = ns.enter(get(morgana_testkit::clients::PATIENCE));
+    let served = get_index(&ns, morgana_testkit::clients::PATIENCE);
     assert!(
         matches!(served, Ok(true)),
         "after the handshakes' timeout: {served:?}"

@@ -48,6 +48,14 @@ fn client_segment(sport: u16, flags: u8, seq: u32, data: usize, bad_checksum: bo
     f
 }
 
+/// A gate with port 80 gated, holding up to 16 SYNs, no socket listening yet.
+fn gated_port_80() -> (SynGate, Rc<PortGate>) {
+    let gate = SynGate::default();
+    let port = gate.port(80);
+    port.hold_up_to(16);
+    (gate, port)
+}
+
 /// A noop-woken context for the pool's side.
 fn wanting(port: &PortGate) -> Poll<usize> {
     port.poll_wanting(&mut Context::from_waker(Waker::noop()))
@@ -90,9 +98,7 @@ fn syns_beyond_the_listening_sockets_are_held_and_counted() {
 
 #[test]
 fn held_syns_are_released_oldest_first_one_per_listener() {
-    let gate = SynGate::default();
-    let port = gate.port(80);
-    port.hold_up_to(16);
+    let (gate, port) = gated_port_80();
     for sport in [40001, 40002, 40003] {
         assert!(!gate.admit(&segment_from(sport, true, false), || T0));
     }
@@ -129,9 +135,7 @@ fn held_syns_are_released_oldest_first_one_per_listener() {
 
 #[test]
 fn a_held_syn_sent_again_is_held_once_and_wants_one_listener() {
-    let gate = SynGate::default();
-    let port = gate.port(80);
-    port.hold_up_to(16);
+    let (gate, port) = gated_port_80();
     assert!(!gate.admit(&segment_from(40001, true, false), || T0));
     assert!(!gate.admit(&segment_from(40002, true, false), || T0));
     let later = T0 + Duration::from_secs(1);
@@ -188,9 +192,7 @@ fn syns_beyond_the_bound_are_dropped_and_counted() {
 
 #[test]
 fn held_syns_expire_after_their_latest_copy() {
-    let gate = SynGate::default();
-    let port = gate.port(80);
-    port.hold_up_to(16);
+    let (gate, port) = gated_port_80();
     assert!(!gate.admit(&segment_from(40001, true, false), || T0));
     assert!(!gate.admit(&segment_from(40002, true, false), || T0));
     // 40002's client sends it again, which renews it; 40001's gave up.
@@ -207,9 +209,7 @@ fn held_syns_expire_after_their_latest_copy() {
 
 #[test]
 fn a_handshake_reset_by_its_client_gives_its_socket_back_to_the_port() {
-    let gate = SynGate::default();
-    let port = gate.port(80);
-    port.hold_up_to(16);
+    let (gate, port) = gated_port_80();
     port.listens();
     // 40000's SYN (initial sequence number 0) takes the one listener; 40001's is held.
     assert!(gate.admit(&segment(true, false), || T0));
@@ -236,9 +236,7 @@ fn a_handshake_reset_by_its_client_gives_its_socket_back_to_the_port() {
 
 #[test]
 fn after_the_last_ack_an_rst_closes_the_connection_and_gives_nothing_back() {
-    let gate = SynGate::default();
-    let port = gate.port(80);
-    port.hold_up_to(16);
+    let (gate, port) = gated_port_80();
     port.listens();
     port.listens();
     assert!(gate.admit(&segment_from(40001, true, false), || T0));
@@ -287,18 +285,14 @@ fn a_handshake_is_watched_a_little_less_long_than_its_socket_waits_for_it() {
     assert!(WATCH_LIMIT < crate::HANDSHAKE_TIMEOUT);
     let late = T0 + WATCH_LIMIT;
     // An RST after the watch: the socket may have given the handshake up already.
-    let gate = SynGate::default();
-    let port = gate.port(80);
-    port.hold_up_to(16);
+    let (gate, port) = gated_port_80();
     port.listens();
     assert!(gate.admit(&segment(true, false), || T0));
     assert!(gate.admit(&client_segment(40000, RST, 1, 0, false), || late));
     assert!(!gate.admit(&segment_from(40001, true, false), || late));
     assert_eq!(gate.watching.get(), 0);
     // The same SYN sent again after the watch is a new connection: it takes a listener.
-    let gate = SynGate::default();
-    let port = gate.port(80);
-    port.hold_up_to(16);
+    let (gate, port) = gated_port_80();
     port.listens();
     port.listens();
     assert!(gate.admit(&segment(true, false), || T0));
