@@ -9,6 +9,10 @@ use std::time::Duration;
 use nix::sys::socket::{
     AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrIn, sendto, socket,
 };
+use smoltcp::phy::ChecksumCapabilities;
+use smoltcp::wire::{
+    IpAddress, IpProtocol, Ipv4Packet, Ipv4Repr, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber,
+};
 use std::os::fd::AsRawFd;
 
 /// How long one connection attempt, or one read, may take: long enough for SYNs a server's
@@ -187,30 +191,40 @@ pub fn syn_without_socket(
     isn: u32,
     to: SocketAddrV4,
 ) -> io::Result<()> {
-    let mut tcp = [0u8; 20];
-    tcp[0..2].copy_from_slice(&sport.to_be_bytes());
-    tcp[2..4].copy_from_slice(&to.port().to_be_bytes());
-    tcp[4..8].copy_from_slice(&isn.to_be_bytes());
-    tcp[12] = 5 << 4; // header length: 5 words, no options
-    tcp[13] = 0x02; // SYN
-    tcp[14..16].copy_from_slice(&64240u16.to_be_bytes()); // window
-    let mut pseudo = Vec::with_capacity(32);
-    pseudo.extend_from_slice(&from.octets());
-    pseudo.extend_from_slice(&to.ip().octets());
-    pseudo.extend_from_slice(&[0, 6, 0, tcp.len() as u8]);
-    pseudo.extend_from_slice(&tcp);
-    tcp[16..18].copy_from_slice(&internet_checksum(&pseudo).to_be_bytes());
-
-    let mut packet = [0u8; 40];
-    packet[0] = 0x45; // IPv4, 5-word header
-    packet[2..4].copy_from_slice(&40u16.to_be_bytes());
-    packet[8] = 64; // TTL
-    packet[9] = 6; // TCP
-    packet[12..16].copy_from_slice(&from.octets());
-    packet[16..20].copy_from_slice(&to.ip().octets());
-    let header_sum = internet_checksum(&packet[..20]);
-    packet[10..12].copy_from_slice(&header_sum.to_be_bytes());
-    packet[20..].copy_from_slice(&tcp);
+    let tcp = TcpRepr {
+        src_port: sport,
+        dst_port: to.port(),
+        control: TcpControl::Syn,
+        // The sequence number's bits, as smoltcp keeps them.
+        seq_number: TcpSeqNumber(isn as i32),
+        ack_number: None,
+        window_len: 64240,
+        window_scale: None,
+        max_seg_size: None,
+        sack_permitted: false,
+        sack_ranges: [None; 3],
+        timestamp: None,
+        payload: &[],
+    };
+    let ip = Ipv4Repr {
+        src_addr: from,
+        dst_addr: *to.ip(),
+        next_header: IpProtocol::Tcp,
+        payload_len: tcp.buffer_len(),
+        hop_limit: 64,
+    };
+    // Both headers and their checksums written by smoltcp, the stack under test's own
+    // definition of them.
+    let checksums = ChecksumCapabilities::default();
+    let mut packet = vec![0u8; ip.buffer_len() + tcp.buffer_len()];
+    let (ip_bytes, tcp_bytes) = packet.split_at_mut(ip.buffer_len());
+    ip.emit(&mut Ipv4Packet::new_unchecked(ip_bytes), &checksums);
+    tcp.emit(
+        &mut TcpPacket::new_unchecked(tcp_bytes),
+        &IpAddress::Ipv4(from),
+        &IpAddress::Ipv4(*to.ip()),
+        &checksums,
+    );
     let fd = socket(
         AddressFamily::Inet,
         SockType::Raw,
@@ -224,16 +238,4 @@ pub fn syn_without_socket(
         MsgFlags::empty(),
     )?;
     Ok(())
-}
-
-/// The 16-bit ones' complement checksum of IP and TCP headers, over `bytes` (even length).
-fn internet_checksum(bytes: &[u8]) -> u16 {
-    let mut sum: u32 = bytes
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], w.get(1).copied().unwrap_or(0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
