@@ -7,7 +7,8 @@
 //!   completion under a time limit ([`run`]).
 //! - [`netns`]: network namespaces made by one test, with tap devices and veth pairs between
 //!   them, deleted when dropped ([`Netns`]). The benchmarks of `cargo xtask bench` use them too.
-//! - [`clients`]: a thousand TCP connections held at once, with an exchange on each.
+//! - [`clients`]: a thousand TCP connections held at once, with an exchange on each; also a
+//!   program, `morgana-hold`, for machines without a test harness (the KVM lab's L1).
 //! - [`user`]: a program run as an ordinary user (`nobody` when the tests run as root).
 //! - [`workspace`]: builds of the workspace's own packages with other features, and littlefs
 //!   disk images made by the disk tool.

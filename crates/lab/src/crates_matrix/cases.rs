@@ -166,6 +166,8 @@ macro_rules! case {
                 disks: 0,
                 tools: &[],
                 files: &[],
+                hold_client: false,
+                timeout_s: 60,
                 lab_certs: false,
                 end: crate::kvmlab::State::Exited,
                 status: 0,

@@ -123,7 +123,9 @@ pub fn run_entries(
             if inside.is_empty() || inside.split('/').any(|p| p == "..") {
                 return Err(Error::Usage(format!("invalid L1 path '{inside}'")));
             }
-            entries.push((inside.to_string(), 0o644, Content::Copy(file.clone())));
+            let program = Path::new(inside).parent() == Some(Path::new(super::tools::BIN_DIR));
+            let mode = if program { 0o755 } else { 0o644 };
+            entries.push((inside.to_string(), mode, Content::Copy(file.clone())));
         }
         plan.push_str(&format!("run_guest {i} {} {}\n", g.name, g.timeout_s));
     }
@@ -175,7 +177,10 @@ mod tests {
         let mut b = guest("blk", "t/blk.hvt");
         b.setup = Some("truncate -s 8192 /disks/d\n".into());
         b.after = Some("head -c 4 /disks/d\n".into());
-        b.files = vec![("/disks/seed".into(), PathBuf::from("t/seed"))];
+        b.files = vec![
+            ("/disks/seed".into(), PathBuf::from("t/seed")),
+            ("usr/bin/client".into(), PathBuf::from("t/client")),
+        ];
         let c = guest("hello-again", "t/hello.hvt");
         let entries = run_entries(Path::new("t/morgana-hvt"), &libs, &[a, b, c]).unwrap();
         let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
@@ -191,10 +196,13 @@ mod tests {
                 "guests/1/setup.sh",
                 "guests/1/after.sh",
                 "disks/seed",
+                "usr/bin/client",
                 "guests/2/run.sh",
                 "guests/plan.sh",
             ]
         );
+        let mode = |name: &str| entries.iter().find(|e| e.0 == name).unwrap().1;
+        assert_eq!((mode("disks/seed"), mode("usr/bin/client")), (0o644, 0o755));
         let text = |name: &str| match &entries.iter().find(|e| e.0 == name).unwrap().2 {
             Content::Text(t) => t.clone(),
             Content::Copy(p) => panic!("{name} copies {}", p.display()),

@@ -53,7 +53,8 @@ pub struct Guest {
     pub options: Vec<String>,
     /// The guest's command line.
     pub args: Vec<String>,
-    /// Host files copied into L1's tmpfs, as (path in L1, host file), e.g. disks.
+    /// Host files copied into L1's tmpfs, as (path in L1, host file), e.g. disks; those put
+    /// in `usr/bin/` ([`tools::BIN_DIR`]) are executable.
     pub files: Vec<(String, PathBuf)>,
     /// An L1 shell script run before the guest (make disks, taps).
     pub setup: Option<String>,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use morgana_build::baremetal::Float;
 use morgana_build::{Error, Profile, Result, Workspace, hvt};
 
-use super::{Echo, Guest, Lab, Outcome, Run, State, https};
+use super::{Echo, Guest, Lab, Outcome, Run, State, https, tools};
 
 /// One expectation about a guest's results.
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +59,10 @@ pub struct Case {
     pub tools: &'static [&'static str],
     /// Files copied into L1, as (path there, path in Morgana's source tree).
     pub files: &'static [(&'static str, &'static str)],
+    /// The test kit's `morgana-hold` is put in L1 ([`tools::hold_client`]).
+    pub hold_client: bool,
+    /// Seconds the guest may run before it is killed.
+    pub timeout_s: u32,
     /// The image is [`https::lab_image`] (hard-float https-server with a certificate made for
     /// the lab) and its CA is copied to L1's `/https/ca.pem`.
     pub lab_certs: bool,
@@ -84,6 +88,8 @@ pub const BASE: Case = Case {
     disks: 0,
     tools: &[],
     files: &[],
+    hold_client: false,
+    timeout_s: 60,
     lab_certs: false,
     end: State::Exited,
     status: 0,
@@ -365,6 +371,48 @@ pub const CASES: &[Case] = &[
         ],
         ..BASE
     },
+    // A thousand keep-alive connections held at once, in the `--mem` the docs give for them
+    // (default limits: 1,024 connections and 16 waiting), each answered twice while all the
+    // others stay open (`morgana-hold`, the test kit's client, from L1).
+    Case {
+        name: "http-server-1000-connections",
+        package: "http-server",
+        options: &["--mem=48", "--net:service=tap0"],
+        args: &["--ipv4=10.0.0.2/24"],
+        setup: Some(TAP_UP),
+        during: Some(
+            "morgana-hold http 10.0.0.2:80 1000 /htdocs/index.html; \
+             touch /tmp/stopped; kill $GUEST_PID\n",
+        ),
+        after: Some(TAP_DOWN),
+        files: &[(
+            "htdocs/index.html",
+            "examples/http-server/htdocs/index.html",
+        )],
+        hold_client: true,
+        timeout_s: 600,
+        end: State::Stopped,
+        expect: &[Expect::L1(&[
+            "held 1000 connections at once, 1000 answered twice",
+        ])],
+        ..BASE
+    },
+    Case {
+        name: "echo-server-1000-connections",
+        package: "echo-server",
+        options: &["--mem=64", "--net:service=tap0"],
+        args: &["--ipv4=10.0.0.2/24"],
+        setup: Some(TAP_UP),
+        during: Some("morgana-hold echo 10.0.0.2:7 1000; touch /tmp/stopped; kill $GUEST_PID\n"),
+        after: Some(TAP_DOWN),
+        hold_client: true,
+        timeout_s: 600,
+        end: State::Stopped,
+        expect: &[Expect::L1(&[
+            "held 1000 connections at once, 1000 answered twice",
+        ])],
+        ..BASE
+    },
     https::TLS13,
     https::KEEP_ALIVE,
     https::TLS12,
@@ -446,6 +494,9 @@ pub fn guests(
                     (inside.to_string(), morgana_build::morgana_root().join(file))
                 })
                 .collect();
+            if c.hold_client {
+                files.push((tools::HOLD_CLIENT.to_string(), tools::hold_client(ws)?));
+            }
             let image = if c.lab_certs {
                 let ca = https::lab_certs(ws)?.join("ca.pem");
                 files.push((https::CA_IN_L1.to_string(), ca));
@@ -463,7 +514,7 @@ pub fn guests(
                 setup,
                 during: c.during.map(str::to_string),
                 after: c.after.map(str::to_string),
-                timeout_s: 60,
+                timeout_s: c.timeout_s,
             })
         })
         .collect()

@@ -5,14 +5,50 @@
 //! `/usr/bin/NAME` in L1 and every shared library `ldd` names for it at the same path as on the
 //! host, where L1's dynamic loader looks for it. The host and the lab's packages are the same
 //! Debian release, and L1's kernel runs any x86-64 user space, so nothing else is needed.
+//!
+//! The lab's own client, `morgana-hold` (a thousand connections held at once), is built from
+//! the test kit as a static binary instead ([`hold_client`]), like the tender.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use morgana_build::{Error, Result};
+use morgana_build::hvt::TENDER_TARGET;
+use morgana_build::{Error, Result, Workspace, cargo, morgana_root, run_checked};
 
 /// Where programs go inside L1 (on `/init`'s `PATH`).
 pub const BIN_DIR: &str = "usr/bin";
+
+/// Where [`hold_client`] goes inside L1.
+pub const HOLD_CLIENT: &str = "usr/bin/morgana-hold";
+
+/// Builds the test kit's `morgana-hold` (release, statically linked, so it needs no library
+/// in L1) into `target/lab-clients`; returns the binary.
+pub fn hold_client(ws: &Workspace) -> Result<PathBuf> {
+    let target_dir = ws.target_dir().join("lab-clients");
+    let mut cmd = cargo();
+    cmd.current_dir(&ws.root)
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(morgana_root().join("crates/testkit/Cargo.toml"))
+        .args([
+            "--bin",
+            "morgana-hold",
+            "--release",
+            "--target",
+            TENDER_TARGET,
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .arg("--config")
+        .arg(format!(
+            "target.{TENDER_TARGET}.rustflags=[\"-C\", \"target-feature=+crt-static\"]"
+        ));
+    run_checked(&mut cmd)?;
+    Ok(target_dir
+        .join(TENDER_TARGET)
+        .join("release")
+        .join("morgana-hold"))
+}
 
 /// The host binary `name` as found on `PATH`.
 pub fn host_program(name: &str) -> Result<PathBuf> {
