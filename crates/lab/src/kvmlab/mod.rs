@@ -11,6 +11,7 @@
 //! QEMU comes from the host (`qemu-system-x86_64`, 10.x from bookworm-backports).
 
 mod archive;
+pub mod connections;
 pub mod console;
 pub mod https;
 mod init;

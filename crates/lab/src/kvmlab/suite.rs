@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use morgana_build::baremetal::Float;
 use morgana_build::{Error, Profile, Result, Workspace, hvt};
 
-use super::{Echo, Guest, Lab, Outcome, Run, State, https, tools};
+use super::{Echo, Guest, Lab, Outcome, Run, State, connections, https, tools};
 
 /// One expectation about a guest's results.
 #[derive(Debug, Clone, Copy)]
@@ -371,48 +371,8 @@ pub const CASES: &[Case] = &[
         ],
         ..BASE
     },
-    // A thousand keep-alive connections held at once, in the `--mem` the docs give for them
-    // (default limits: 1,024 connections and 16 waiting), each answered twice while all the
-    // others stay open (`morgana-hold`, the test kit's client, from L1).
-    Case {
-        name: "http-server-1000-connections",
-        package: "http-server",
-        options: &["--mem=48", "--net:service=tap0"],
-        args: &["--ipv4=10.0.0.2/24"],
-        setup: Some(TAP_UP),
-        during: Some(
-            "morgana-hold http 10.0.0.2:80 1000 /htdocs/index.html; \
-             touch /tmp/stopped; kill $GUEST_PID\n",
-        ),
-        after: Some(TAP_DOWN),
-        files: &[(
-            "htdocs/index.html",
-            "examples/http-server/htdocs/index.html",
-        )],
-        hold_client: true,
-        timeout_s: 600,
-        end: State::Stopped,
-        expect: &[Expect::L1(&[
-            "held 1000 connections at once, 1000 answered twice",
-        ])],
-        ..BASE
-    },
-    Case {
-        name: "echo-server-1000-connections",
-        package: "echo-server",
-        options: &["--mem=64", "--net:service=tap0"],
-        args: &["--ipv4=10.0.0.2/24"],
-        setup: Some(TAP_UP),
-        during: Some("morgana-hold echo 10.0.0.2:7 1000; touch /tmp/stopped; kill $GUEST_PID\n"),
-        after: Some(TAP_DOWN),
-        hold_client: true,
-        timeout_s: 600,
-        end: State::Stopped,
-        expect: &[Expect::L1(&[
-            "held 1000 connections at once, 1000 answered twice",
-        ])],
-        ..BASE
-    },
+    connections::HTTP_SERVER,
+    connections::ECHO_SERVER,
     https::TLS13,
     https::KEEP_ALIVE,
     https::TLS12,
