@@ -56,12 +56,27 @@ pub const TENDER_TARGET: &str = "x86_64-unknown-linux-gnu";
 /// explicit `--target` keeps that flag off build scripts and proc macros, which run on the
 /// host as dynamic objects.
 pub fn tender(ws: &Workspace, profile: Profile) -> Result<PathBuf> {
-    let target_dir = ws.target_dir().join("tender");
+    let dir = static_host_build(ws, "crates/tender/Cargo.toml", &[], "tender", profile)?;
+    Ok(dir.join("morgana-hvt"))
+}
+
+/// Builds the binaries of Morgana's package `manifest` (a path in Morgana's sources), with
+/// `cargo build` arguments `args`, for [`TENDER_TARGET`] and linked statically as
+/// [`tender`] is, into `target/TARGET_DIR`; returns the directory the binaries are in.
+pub fn static_host_build(
+    ws: &Workspace,
+    manifest: &str,
+    args: &[&str],
+    target_dir: &str,
+    profile: Profile,
+) -> Result<PathBuf> {
+    let target_dir = ws.target_dir().join(target_dir);
     let mut cmd = cargo();
     cmd.current_dir(&ws.root)
         .arg("build")
         .arg("--manifest-path")
-        .arg(morgana_root().join("crates/tender/Cargo.toml"))
+        .arg(morgana_root().join(manifest))
+        .args(args)
         .arg("--target-dir")
         .arg(&target_dir)
         .arg("--target")
@@ -74,10 +89,7 @@ pub fn tender(ws: &Workspace, profile: Profile) -> Result<PathBuf> {
         cmd.arg("--release");
     }
     run_checked(&mut cmd)?;
-    Ok(target_dir
-        .join(TENDER_TARGET)
-        .join(profile.dir())
-        .join("morgana-hvt"))
+    Ok(target_dir.join(TENDER_TARGET).join(profile.dir()))
 }
 
 /// True for an option of the tender (as opposed to the unikernel's own arguments).

@@ -12,8 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use morgana_build::hvt::TENDER_TARGET;
-use morgana_build::{Error, Result, Workspace, cargo, morgana_root, run_checked};
+use morgana_build::{Error, Profile, Result, Workspace, hvt};
 
 /// Where programs go inside L1 (on `/init`'s `PATH`).
 pub const BIN_DIR: &str = "usr/bin";
@@ -24,30 +23,10 @@ pub const HOLD_CLIENT: &str = "usr/bin/morgana-hold";
 /// Builds the test kit's `morgana-hold` (release, statically linked, so it needs no library
 /// in L1) into `target/lab-clients`; returns the binary.
 pub fn hold_client(ws: &Workspace) -> Result<PathBuf> {
-    let target_dir = ws.target_dir().join("lab-clients");
-    let mut cmd = cargo();
-    cmd.current_dir(&ws.root)
-        .arg("build")
-        .arg("--manifest-path")
-        .arg(morgana_root().join("crates/testkit/Cargo.toml"))
-        .args([
-            "--bin",
-            "morgana-hold",
-            "--release",
-            "--target",
-            TENDER_TARGET,
-        ])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .arg("--config")
-        .arg(format!(
-            "target.{TENDER_TARGET}.rustflags=[\"-C\", \"target-feature=+crt-static\"]"
-        ));
-    run_checked(&mut cmd)?;
-    Ok(target_dir
-        .join(TENDER_TARGET)
-        .join("release")
-        .join("morgana-hold"))
+    let args = ["--bin", "morgana-hold"];
+    let manifest = "crates/testkit/Cargo.toml";
+    let dir = hvt::static_host_build(ws, manifest, &args, "lab-clients", Profile::Release)?;
+    Ok(dir.join("morgana-hold"))
 }
 
 /// The host binary `name` as found on `PATH`.
