@@ -45,10 +45,13 @@ fn run(args: &[String]) -> Result<bool, String> {
         Ok(n) if n > 0 => n,
         _ => return Err(format!("'{n}' is not a number of connections")),
     };
+    let body = match file {
+        Some(file) => Some(std::fs::read(file).map_err(|e| format!("{file}: {e}"))?),
+        None => None,
+    };
     wait_until_listening(addr)?;
-    let answered = match file {
-        Some(file) => {
-            let body = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+    let answered = match body {
+        Some(body) => {
             clients::hold_and_exchange(addr, n, move |s, _| clients::http_get(s, "/", &body))
         }
         None => clients::hold_and_exchange(addr, n, clients::echo_line),
