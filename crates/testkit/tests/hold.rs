@@ -2,28 +2,34 @@
 //! when every connection is answered, when none is answered right, and for bad arguments.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Output};
 
-/// An echo server on loopback, a thread per connection; `change` is applied to what comes back.
-fn echo_server(change: fn(u8) -> u8) -> SocketAddr {
+/// A server on loopback that runs `connection` on every connection, in a thread of its own.
+fn serve(connection: impl Fn(TcpStream) + Clone + Send + 'static) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind on loopback");
     let addr = listener.local_addr().expect("the listener's address");
     std::thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 256];
-                while let Ok(n @ 1..) = s.read(&mut buf) {
-                    let back: Vec<u8> = buf[..n].iter().map(|b| change(*b)).collect();
-                    if s.write_all(&back).is_err() {
-                        return;
-                    }
-                }
-            });
+            let Ok(s) = stream else { return };
+            let connection = connection.clone();
+            std::thread::spawn(move || connection(s));
         }
     });
     addr
+}
+
+/// An echo server on loopback; `change` is applied to what comes back.
+fn echo_server(change: fn(u8) -> u8) -> SocketAddr {
+    serve(move |mut s| {
+        let mut buf = [0u8; 256];
+        while let Ok(n @ 1..) = s.read(&mut buf) {
+            let back: Vec<u8> = buf[..n].iter().map(|b| change(*b)).collect();
+            if s.write_all(&back).is_err() {
+                return;
+            }
+        }
+    })
 }
 
 fn hold(args: &[&str]) -> Output {
@@ -84,32 +90,23 @@ fn bad_arguments_are_one_line_and_status_2() {
 
 /// An HTTP/1.1 keep-alive server on loopback that answers every request head with `body`.
 fn http_server(body: &'static [u8]) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind on loopback");
-    let addr = listener.local_addr().expect("the listener's address");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            std::thread::spawn(move || {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while let Ok(1) = s.read(&mut byte) {
-                    head.push(byte[0]);
-                    if head.ends_with(b"\r\n\r\n") {
-                        head.clear();
-                        let reply =
-                            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
-                        if s.write_all(reply.as_bytes())
-                            .and_then(|_| s.write_all(body))
-                            .is_err()
-                        {
-                            return;
-                        }
-                    }
+    serve(move |mut s| {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while let Ok(1) = s.read(&mut byte) {
+            head.push(byte[0]);
+            if head.ends_with(b"\r\n\r\n") {
+                head.clear();
+                let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                if s.write_all(reply.as_bytes())
+                    .and_then(|_| s.write_all(body))
+                    .is_err()
+                {
+                    return;
                 }
-            });
+            }
         }
-    });
-    addr
+    })
 }
 
 #[test]
